@@ -189,7 +189,7 @@ def load_model(
     dtype: str | torch.dtype | None = None,
 ) -> LoadedModel:
     """Load a causal LM: an embedded name (`smollm2`, `organism`), a local directory, or a Hub id."""
-    from transformers import AutoModelForCausalLM, AutoTokenizer
+    from transformers import AutoConfig, AutoModelForCausalLM, AutoTokenizer
 
     name = str(name_or_path)
     if not name.strip():
@@ -211,8 +211,9 @@ def load_model(
     else:
         path, local = name, False
     try:
-        tokenizer = AutoTokenizer.from_pretrained(path, local_files_only=local)
-        model = AutoModelForCausalLM.from_pretrained(path, local_files_only=local, dtype=torch_dtype)
+        # The config comes first: it is small, and an unsupported architecture should fail
+        # before gigabytes of weights are fetched.
+        config = AutoConfig.from_pretrained(path, local_files_only=local)
     except (OSError, ValueError) as exc:
         embedded = ", ".join(EMBEDDED_MODELS)
         raise ModelNotFoundError(
@@ -220,5 +221,15 @@ def load_model(
             "directory, and the Hugging Face Hub could not provide it "
             f"({type(exc).__name__}: {str(exc).splitlines()[0][:200]}). Check the spelling, pass a local "
             "directory, or (for gated models) set HF_TOKEN on a machine with network access."
+        ) from exc
+    family_for(config.model_type)
+    try:
+        tokenizer = AutoTokenizer.from_pretrained(path, local_files_only=local)
+        model = AutoModelForCausalLM.from_pretrained(path, local_files_only=local, dtype=torch_dtype)
+    except (OSError, ValueError) as exc:
+        raise ModelNotFoundError(
+            f"model '{name}' has a config but its tokenizer or weights could not be loaded "
+            f"({type(exc).__name__}: {str(exc).splitlines()[0][:300]}). A local directory needs the files "
+            "that save_pretrained writes for both the model and the tokenizer."
         ) from exc
     return LoadedModel(model.to(torch_device), tokenizer, name=name, source=str(path))

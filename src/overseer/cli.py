@@ -1,0 +1,69 @@
+"""The `overseer` command: thin wrappers that parse, call the library, print, and write runs/."""
+
+from __future__ import annotations
+
+import sys
+
+import typer
+from rich.console import Console
+from rich.table import Table
+
+from overseer.errors import OverseerError
+
+app = typer.Typer(help="Audit language models with the methods of current alignment research.",
+                  no_args_is_help=True, pretty_exceptions_enable=False)
+models_app = typer.Typer(help="Load and inspect models.", no_args_is_help=True)
+app.add_typer(models_app, name="models")
+
+console = Console()
+err_console = Console(stderr=True)
+
+
+@app.callback()
+def _root(debug: bool = typer.Option(False, "--debug", help="Show full tracebacks for errors.")) -> None:
+    """overseer: steering, probes, estimation and evals for any Hugging Face causal LM."""
+
+
+@models_app.command("list")
+def models_list() -> None:
+    """The embedded models, always available offline."""
+    from overseer.models.embedded import EMBEDDED_MODELS
+
+    table = Table(title="Embedded models")
+    for column in ("name", "what it is", "where it comes from"):
+        table.add_column(column)
+    for model in EMBEDDED_MODELS.values():
+        table.add_row(model.name, model.description, model.source)
+    console.print(table)
+    console.print("Any Hugging Face causal LM also works: a Hub id or a local directory.")
+
+
+@models_app.command("inspect")
+def models_inspect(
+    model: str = typer.Argument(..., help="Embedded name (smollm2, organism), local directory or Hub id."),
+    device: str = typer.Option("cpu", help="cpu, cuda, cuda:N, mps or auto."),
+) -> None:
+    """Family, layers, width and parameter count of a model."""
+    from overseer.models import load_model
+
+    with console.status(f"loading {model}"):
+        info = load_model(model, device=device).info()
+    table = Table(title=f"Model {info.name}", show_header=False)
+    for key, value in info.to_dict().items():
+        table.add_row(key, f"{value:,}" if isinstance(value, int) and not isinstance(value, bool) else str(value))
+    console.print(table)
+
+
+def main(argv: list[str] | None = None) -> None:
+    args = sys.argv[1:] if argv is None else argv
+    try:
+        app(args=args, prog_name="overseer")
+    except OverseerError as exc:
+        if "--debug" in args:
+            raise
+        err_console.print(f"[bold red]error:[/] {exc}", highlight=False, soft_wrap=True)
+        sys.exit(1)
+
+
+if __name__ == "__main__":
+    main()
