@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import sys
+from pathlib import Path
 
 import typer
 from rich.console import Console
@@ -52,6 +53,28 @@ def models_inspect(
     for key, value in info.to_dict().items():
         table.add_row(key, f"{value:,}" if isinstance(value, int) and not isinstance(value, bool) else str(value))
     console.print(table)
+
+
+@app.command()
+def audit(
+    model: str = typer.Option("smollm2", help="The model to audit (the organism is always added as ground truth)."),
+    out: Path | None = typer.Option(None, help="Output directory (default runs/<time>-audit)."),
+    only: list[str] | None = typer.Option(None, "--only", help="Run only these sections (repeatable)."),
+    full: bool = typer.Option(False, "--full", help="Paper-sized runs instead of the quick defaults."),
+) -> None:
+    """Run every landed method on the model and the organism; write report.html and audit.json."""
+    from overseer.report.audit import run_audit
+
+    def show(section) -> None:
+        colour = {"ok": "green", "skipped": "yellow", "failed": "red"}[section.status]
+        console.print(f"[{colour}]{section.status:>7}[/] {section.title} ({section.seconds:.0f} s)")
+
+    result = run_audit(model=model, out_dir=out, only=only, quick=not full, on_section=show)
+    console.print(f"report: {result.report}")
+    if result.failed:
+        err_console.print(f"[bold red]{len(result.failed)} section(s) failed[/]; "
+                          f"details in {result.out_dir}/audit.json")
+        raise typer.Exit(1)
 
 
 def main(argv: list[str] | None = None) -> None:

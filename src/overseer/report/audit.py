@@ -1,0 +1,114 @@
+"""The audit: every method that has landed, run on the embedded models, in one report.
+
+Each section runs on its own: a section whose input is missing (say, organism weights not
+trained) is reported as skipped with the reason, one that breaks as failed with the error,
+and the others still run and are written.
+"""
+
+from __future__ import annotations
+
+import json
+import time
+import traceback
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+from overseer.errors import InvalidInputError, OverseerError
+from overseer.report.html import render
+from overseer.report.sections import Section
+
+
+@dataclass
+class AuditContext:
+    model: str
+    out_dir: Path
+    quick: bool = True
+    _models: dict[str, Any] = field(default_factory=dict)
+
+    def load(self, name: str):
+        from overseer.models import load_model
+
+        if name not in self._models:
+            self._models[name] = load_model(name)
+        return self._models[name]
+
+    def figure_path(self, name: str) -> Path:
+        (self.out_dir / "figures").mkdir(parents=True, exist_ok=True)
+        return self.out_dir / "figures" / name
+
+
+SectionFn = Callable[[AuditContext], Section]
+
+
+@dataclass(frozen=True)
+class SectionSpec:
+    key: str
+    title: str
+    run: SectionFn
+
+
+def _registry() -> list[SectionSpec]:
+    from overseer.report import model_sections
+
+    return [
+        SectionSpec("models", "Models under audit", model_sections.models_section),
+    ]
+
+
+@dataclass
+class AuditResult:
+    out_dir: Path
+    sections: list[Section]
+
+    @property
+    def report(self) -> Path:
+        return self.out_dir / "report.html"
+
+    @property
+    def failed(self) -> list[Section]:
+        return [s for s in self.sections if s.status == "failed"]
+
+
+def section_keys() -> list[str]:
+    return [spec.key for spec in _registry()]
+
+
+def run_audit(model: str = "smollm2", out_dir: Path | None = None, only: list[str] | None = None,
+              quick: bool = True, on_section: Callable[[Section], None] | None = None) -> AuditResult:
+    specs = _registry()
+    if only:
+        unknown = sorted(set(only) - {s.key for s in specs})
+        if unknown:
+            raise InvalidInputError(f"unknown audit section(s) {unknown}: choose from {[s.key for s in specs]}.")
+        specs = [s for s in specs if s.key in only]
+    if out_dir is None:
+        out_dir = Path("runs") / f"{datetime.now(UTC):%Y%m%d-%H%M%S}-audit"
+    out_dir.mkdir(parents=True, exist_ok=True)
+    ctx = AuditContext(model=model, out_dir=out_dir, quick=quick)
+    sections: list[Section] = []
+    for spec in specs:
+        start = time.perf_counter()
+        try:
+            section = spec.run(ctx)
+        except OverseerError as exc:
+            section = Section(spec.key, spec.title, "skipped", summary=str(exc))
+        except Exception as exc:  # a bug in one section must not cost the others their results
+            section = Section(spec.key, spec.title, "failed", summary=f"{type(exc).__name__}: {exc}",
+                              data={"traceback": traceback.format_exc()})
+        section.seconds = time.perf_counter() - start
+        sections.append(section)
+        # Written after every section, so an interrupted audit keeps what it finished.
+        _write(out_dir, model, sections)
+        if on_section is not None:
+            on_section(section)
+    return AuditResult(out_dir, sections)
+
+
+def _write(out_dir: Path, model: str, sections: list[Section]) -> None:
+    (out_dir / "audit.json").write_text(json.dumps(
+        {"model": model, "sections": [s.to_dict() for s in sections]}, indent=2, default=str))
+    html_text = render("overseer audit", sections, {"model": model})
+    (out_dir / "report.html").write_text(html_text)

@@ -1,0 +1,59 @@
+import json
+
+import pytest
+
+from overseer.errors import InvalidInputError, OverseerError
+from overseer.report import audit as audit_module
+from overseer.report.audit import SectionSpec, run_audit
+from overseer.report.sections import Section, Table
+
+from helpers.tiny_models import tiny_hf_model, tiny_tokenizer
+
+
+@pytest.fixture(scope="module")
+def tiny_dir(tmp_path_factory):
+    path = tmp_path_factory.mktemp("audit-model")
+    tiny_hf_model("gpt2").save_pretrained(path)
+    tiny_tokenizer().save_pretrained(path)
+    return str(path)
+
+
+def test_models_section_reports_the_model_and_draws_its_residual_norms(tiny_dir, tmp_path):
+    result = run_audit(model=tiny_dir, out_dir=tmp_path, only=["models"])
+    (section,) = result.sections
+    assert section.status == "ok"
+    assert section.tables[0].rows[0][1:5] == ["gpt2", "GPT2LMHeadModel", 3, 32]
+    assert len(section.data["residual_norms"][tiny_dir]) == 3
+    html = (tmp_path / "report.html").read_text()
+    assert "Models under audit" in html and "data:image/png;base64," in html
+
+
+def test_a_failing_section_does_not_cost_the_others_their_results(tmp_path, monkeypatch):
+    def broken(ctx):
+        raise RuntimeError("bug in a section")
+
+    def missing(ctx):
+        raise OverseerError("organism weights missing: run `overseer organism train`")
+
+    def fine(ctx):
+        return Section("fine", "Fine", tables=[Table("t", ["a"], [[1]])])
+
+    monkeypatch.setattr(audit_module, "_registry", lambda: [
+        SectionSpec("broken", "Broken", broken), SectionSpec("missing", "Missing", missing),
+        SectionSpec("fine", "Fine", fine)])
+    result = run_audit(out_dir=tmp_path)
+    assert [s.status for s in result.sections] == ["failed", "skipped", "ok"]
+    saved = json.loads((tmp_path / "audit.json").read_text())
+    assert [s["status"] for s in saved["sections"]] == ["failed", "skipped", "ok"]
+    assert "bug in a section" in saved["sections"][0]["summary"]
+    assert "overseer organism train" in saved["sections"][1]["summary"]
+
+
+def test_unknown_section_is_a_clear_error(tmp_path):
+    with pytest.raises(InvalidInputError, match="unknown audit section"):
+        run_audit(out_dir=tmp_path, only=["no-such-section"])
+
+
+def test_table_rows_must_match_columns():
+    with pytest.raises(ValueError, match="does not match"):
+        Table("t", ["a", "b"], [[1]])
