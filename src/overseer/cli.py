@@ -16,6 +16,17 @@ app = typer.Typer(help="Audit language models with the methods of current alignm
 models_app = typer.Typer(help="Load and inspect models.", no_args_is_help=True)
 app.add_typer(models_app, name="models")
 
+
+def _register_subcommands() -> None:
+    from overseer.evals.cli import jagged_app, nsg_app, serve
+
+    app.add_typer(nsg_app, name="nsg")
+    app.add_typer(jagged_app, name="jagged")
+    app.command("serve", help="Serve a local (optionally steered) model as an OpenAI-compatible endpoint.")(serve)
+
+
+_register_subcommands()
+
 console = Console()
 err_console = Console(stderr=True)
 

@@ -12,13 +12,13 @@ import time
 import traceback
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
 from overseer.errors import InvalidInputError, OverseerError
 from overseer.report.html import render
 from overseer.report.sections import Section
+from overseer.runs import run_dir
 
 
 @dataclass
@@ -84,9 +84,7 @@ def run_audit(model: str = "smollm2", out_dir: Path | None = None, only: list[st
         if unknown:
             raise InvalidInputError(f"unknown audit section(s) {unknown}: choose from {[s.key for s in specs]}.")
         specs = [s for s in specs if s.key in only]
-    if out_dir is None:
-        out_dir = Path("runs") / f"{datetime.now(UTC):%Y%m%d-%H%M%S}-audit"
-    out_dir.mkdir(parents=True, exist_ok=True)
+    out_dir = run_dir(out_dir, "audit")
     ctx = AuditContext(model=model, out_dir=out_dir, quick=quick)
     sections: list[Section] = []
     for spec in specs:

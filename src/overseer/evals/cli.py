@@ -1,0 +1,178 @@
+"""CLI for black-box evals: `overseer nsg run`, `overseer jagged profile`, `overseer serve`."""
+
+from __future__ import annotations
+
+import json
+import math
+from pathlib import Path
+
+import typer
+from rich.console import Console
+from rich.table import Table
+
+from overseer.errors import OverseerError
+from overseer.runs import run_dir
+
+nsg_app = typer.Typer(help="Normalized Simulatability Gain: do a model's self-explanations help predict it?",
+                      no_args_is_help=True)
+jagged_app = typer.Typer(help="Jaggedness: how uneven is a model's skill profile across domains?",
+                         no_args_is_help=True)
+
+
+@nsg_app.callback()
+def _nsg() -> None:
+    """Normalized Simulatability Gain (Mayne et al. 2026)."""
+
+
+@jagged_app.callback()
+def _jagged() -> None:
+    """Jaggedness of skill profiles (Morris et al. 2026)."""
+
+
+console = Console()
+err_console = Console(stderr=True)
+
+BUILTIN_DATA = ("builtin", "breast_cancer")
+
+
+def _fail(exc: OverseerError) -> None:
+    err_console.print(f"[red]error:[/red] {exc}", soft_wrap=True)
+    raise typer.Exit(1)
+
+
+def _fmt(x: float) -> str:
+    return "n/a" if x is None or (isinstance(x, float) and math.isnan(x)) else f"{x:.3f}"
+
+
+def default_cache() -> Path:
+    from overseer.models.embedded import cache_root
+
+    return cache_root() / "chat-cache.sqlite"
+
+
+@nsg_app.command("run")
+def nsg_run(
+    reference: str = typer.Option(..., help="model whose explanations are tested (spec, e.g. local:smollm2, "
+                                            "openai-compatible:http://127.0.0.1:8000/v1#smollm2, openai:gpt-4o-mini)"),
+    predictor: list[str] = typer.Option(..., help="model that predicts the reference (repeat for several)"),
+    data: str = typer.Option("builtin", help="builtin (= breast_cancer) or a CSV/JSONL table"),
+    n_groups: int = typer.Option(20, help="centre cases (each with 5-10 counterfactuals)"),
+    seed: int = typer.Option(0, help="seed for choosing groups and for sampling"),
+    label_column: str = typer.Option("label", help="label column of a user table"),
+    question: str | None = typer.Option(None, help="the question the reference answers about each row"),
+    subject: str = typer.Option("case", help="what one row of a user table is, e.g. applicant"),
+    temperature: float = typer.Option(0.0),
+    explanation_max_tokens: int = typer.Option(300),
+    answer_max_tokens: int = typer.Option(24),
+    n_boot: int = typer.Option(2000, help="bootstrap resamples for the CI"),
+    concurrency: int = typer.Option(4, help="requests in flight per model"),
+    max_retries: int = typer.Option(5),
+    cache: Path | None = typer.Option(None, help="SQLite response cache (default ~/.cache/overseer/"
+                                                 "chat-cache.sqlite); reruns and resumed runs reuse it"),
+    no_cache: bool = typer.Option(False, "--no-cache", help="send every request, store nothing"),
+    out: Path | None = typer.Option(None, help="output directory (default runs/<timestamp>-nsg)"),
+    progress: bool = typer.Option(True),
+) -> None:
+    """Run NSG end to end and write per-sample records as JSON."""
+    from overseer.evals.nsg import run_nsg
+    from overseer.evals.tabular import breast_cancer, load_table
+    from overseer.models.chat import ResponseCache, chat_model
+
+    try:
+        if data in BUILTIN_DATA:
+            dataset = breast_cancer(n_groups=n_groups, seed=seed)
+        else:
+            dataset = load_table(data, label_column=label_column, question=question, subject=subject,
+                                 n_groups=n_groups, seed=seed)
+        shared = None if no_cache else ResponseCache(cache or default_cache())
+        kwargs = {"cache": shared, "max_concurrency": concurrency, "max_retries": max_retries}
+        ref = chat_model(reference, **kwargs)
+        preds = [chat_model(spec, **kwargs) for spec in predictor]
+        result = run_nsg(dataset, ref, preds, temperature=temperature, seed=seed,
+                         explanation_max_tokens=explanation_max_tokens, answer_max_tokens=answer_max_tokens,
+                         n_boot=n_boot, progress=progress)
+    except OverseerError as exc:
+        _fail(exc)
+    target = run_dir(out, "nsg")
+    (target / "nsg.json").write_text(json.dumps(result.to_dict(), indent=2))
+    (target / "dataset.json").write_text(json.dumps(dataset.to_dict(), indent=2))
+    table = Table(title=f"NSG of {result.reference} on {result.task} ({result.n_groups} centres, "
+                        f"{result.n_counterfactuals} counterfactuals)")
+    for column in ("predictor", "NSG", "95% CI", "acc with expl.", "acc without", "n"):
+        table.add_column(column)
+    rows = [*result.per_predictor.items()] + ([("all predictors", result.overall)] if len(preds) > 1 else [])
+    for name, score in rows:
+        table.add_row(name, _fmt(score.nsg), f"[{_fmt(score.ci_low)}, {_fmt(score.ci_high)}]",
+                      _fmt(score.acc_with), _fmt(score.acc_without), str(score.n))
+    console.print(table)
+    console.print(f"egregiously misleading rate: {_fmt(result.egregious_rate)}; excluded (unparsed reference "
+                  f"answers): {result.excluded}; unparsed predictions: {result.unparsed_predictions}")
+    if shared is not None:
+        console.print(f"cache: {shared.hits} hits, {shared.misses} misses ({shared.path})")
+    console.print(f"wrote {target / 'nsg.json'}")
+
+
+def serve(
+    model: str = typer.Option(..., help="embedded name (smollm2, organism), local model directory or Hub id"),
+    steer: Path | None = typer.Option(None, help="saved steering method directory (overseer steer fit)"),
+    layer: int | None = typer.Option(None, help="layer to steer at (default: the one the method records)"),
+    name: str | None = typer.Option(None, help="model id to serve under (default: the model name)"),
+    host: str = typer.Option("127.0.0.1"),
+    port: int = typer.Option(8000),
+    device: str = typer.Option("cpu"),
+) -> None:
+    """Serve a local (optionally steered) model as an OpenAI-compatible /v1/chat/completions endpoint."""
+    from overseer.models.chat.local import LocalChatModel
+    from overseer.serve import create_app, serve_forever
+
+    try:
+        chat = LocalChatModel(model, steer=steer, steer_layer=layer, device=device, name=name)
+    except OverseerError as exc:
+        _fail(exc)
+    console.print(f"serving {chat.model} at http://{host}:{port}/v1  (spec: openai-compatible:"
+                  f"http://{host}:{port}/v1#{chat.model})")
+    serve_forever(create_app(chat), host=host, port=port)
+
+
+@jagged_app.command("profile")
+def jagged_profile(
+    files: list[Path] = typer.Argument(..., help="overseer .json, lm-eval samples_*.jsonl, Inspect .eval, or folders"),
+    fmt: str = typer.Option("auto", "--format", help="auto, overseer, lm-eval or inspect"),
+    metric: str | None = typer.Option(None, help="lm-eval metric key or Inspect scorer name (default: first found)"),
+    human_baseline: Path | None = typer.Option(None, help='JSON {"domain": [mean, sd], ...}; default: the '
+                                                          "other models are the reference population"),
+    clip: float = typer.Option(3.0, help="winsorise z to [-clip, clip]"),
+    n_boot: int = typer.Option(1000),
+    irt: bool = typer.Option(True, help="fit the 2PL capability/difficulty model"),
+    out: Path | None = typer.Option(None, help="output directory (default runs/<timestamp>-jagged)"),
+) -> None:
+    """Per-domain z-profiles, jaggedness J with bootstrap CIs, IRT fit, difficulty inversions and a figure."""
+    from overseer.errors import DatasetError
+    from overseer.evals.jaggedness import jaggedness, profile_figure
+    from overseer.evals.readers import read_results
+
+    try:
+        items = read_results(files, fmt, metric)
+        baseline = None
+        if human_baseline is not None:
+            try:
+                raw = json.loads(human_baseline.read_text())
+                baseline = {str(k): (float(v[0]), float(v[1])) for k, v in raw.items()}
+            except (OSError, ValueError, TypeError, IndexError, AttributeError) as exc:
+                raise DatasetError(f"{human_baseline} must be JSON mapping domain -> [mean, sd] ({exc}).") from exc
+        result = jaggedness(items, baseline, clip=clip, n_boot=n_boot, irt=irt)
+    except OverseerError as exc:
+        _fail(exc)
+    target = run_dir(out, "jagged")
+    (target / "jaggedness.json").write_text(json.dumps(result.to_dict(), indent=2))
+    figure = profile_figure(result, target / "profile.png")
+    table = Table(title=f"Jaggedness ({len(result.domains)} domains; reference: {result.reference})")
+    for column in ("model", "J", "95% CI", "capability (IRT)", "inversion rate", *result.domains):
+        table.add_column(column)
+    for model in result.models:
+        low, high = result.jaggedness_ci[model]
+        cap = _fmt(result.irt.capability[model]) if result.irt else "-"
+        table.add_row(model, _fmt(result.jaggedness[model]), f"[{_fmt(low)}, {_fmt(high)}]", cap,
+                      _fmt(result.inversion_rate[model]), *(f"{result.scores[model][d]:.2f}" for d in result.domains))
+    console.print(table)
+    console.print(f"wrote {target / 'jaggedness.json'} and {figure}")

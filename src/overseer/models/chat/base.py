@@ -1,0 +1,212 @@
+"""The one async chat interface every provider implements, and the request/response types it speaks."""
+
+from __future__ import annotations
+
+import asyncio
+import hashlib
+import json
+import math
+from abc import ABC, abstractmethod
+from collections.abc import Callable
+from dataclasses import asdict, dataclass, field
+from typing import Any
+
+from overseer.errors import InvalidInputError, OverseerError
+
+ROLES = ("system", "user", "assistant")
+
+
+class ChatProviderError(OverseerError):
+    """A provider kept failing (rate limits, server errors, dropped connections) after every retry,
+    or rejected a request outright."""
+
+
+class TransientChatError(Exception):
+    """A failure worth retrying (429, 5xx, connection error). Providers raise it; `retry.py` handles it."""
+
+    def __init__(self, message: str, status: int | None = None, retry_after: float | None = None) -> None:
+        super().__init__(message)
+        self.status = status
+        self.retry_after = retry_after
+
+
+@dataclass(frozen=True)
+class TokenLogprob:
+    token: str
+    logprob: float
+
+
+@dataclass(frozen=True)
+class Usage:
+    prompt_tokens: int = 0
+    completion_tokens: int = 0
+
+    @property
+    def total_tokens(self) -> int:
+        return self.prompt_tokens + self.completion_tokens
+
+
+@dataclass(frozen=True)
+class ChatRequest:
+    """Everything that determines a response; its `key` is what the cache stores it under."""
+
+    messages: tuple[tuple[str, str], ...]
+    temperature: float = 0.0
+    max_tokens: int = 256
+    n: int = 1
+    seed: int | None = None
+    logprobs: bool = False
+
+    @classmethod
+    def build(cls, messages: Any, temperature: float = 0.0, max_tokens: int = 256, n: int = 1,
+              seed: int | None = None, logprobs: bool = False) -> ChatRequest:
+        if isinstance(messages, str):
+            messages = [{"role": "user", "content": messages}]
+        if not isinstance(messages, list | tuple) or not messages:
+            raise InvalidInputError("messages must be a non-empty list of {'role', 'content'} dicts (or one string).")
+        pairs = []
+        for i, message in enumerate(messages):
+            if not isinstance(message, dict) or "role" not in message or "content" not in message:
+                raise InvalidInputError(f"message {i} must be a dict with 'role' and 'content', got {message!r}.")
+            if message["role"] not in ROLES:
+                raise InvalidInputError(f"message {i} has role {message['role']!r}; use one of {', '.join(ROLES)}.")
+            if not isinstance(message["content"], str):
+                raise InvalidInputError(f"message {i} content must be a string.")
+            pairs.append((message["role"], message["content"]))
+        if not math.isfinite(temperature) or temperature < 0:
+            raise InvalidInputError(f"temperature must be a finite number >= 0, got {temperature}.")
+        if max_tokens < 1:
+            raise InvalidInputError(f"max_tokens must be >= 1, got {max_tokens}.")
+        if n < 1:
+            raise InvalidInputError(f"n must be >= 1, got {n}.")
+        return cls(tuple(pairs), float(temperature), int(max_tokens), int(n),
+                   None if seed is None else int(seed), bool(logprobs))
+
+    def message_dicts(self) -> list[dict[str, str]]:
+        return [{"role": role, "content": content} for role, content in self.messages]
+
+    def key(self, provider: str, model: str) -> str:
+        payload = {"provider": provider, "model": model, "messages": self.message_dicts(),
+                   "temperature": self.temperature, "max_tokens": self.max_tokens, "n": self.n,
+                   "seed": self.seed, "logprobs": self.logprobs}
+        return hashlib.sha256(json.dumps(payload, sort_keys=True, ensure_ascii=False).encode()).hexdigest()
+
+
+@dataclass
+class ChatResponse:
+    texts: list[str]
+    model: str
+    usage: Usage = field(default_factory=Usage)
+    logprobs: list[list[TokenLogprob]] | None = None
+    finish_reasons: list[str] = field(default_factory=list)
+    cached: bool = False
+
+    @property
+    def text(self) -> str:
+        return self.texts[0]
+
+    def to_dict(self) -> dict[str, Any]:
+        out = asdict(self)
+        out["usage"]["total_tokens"] = self.usage.total_tokens
+        return out
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> ChatResponse:
+        usage = data.get("usage") or {}
+        logprobs = data.get("logprobs")
+        return cls(
+            texts=list(data["texts"]), model=data["model"],
+            usage=Usage(int(usage.get("prompt_tokens", 0)), int(usage.get("completion_tokens", 0))),
+            logprobs=None if logprobs is None else [[TokenLogprob(t["token"], float(t["logprob"])) for t in choice]
+                                                    for choice in logprobs],
+            finish_reasons=list(data.get("finish_reasons", [])), cached=bool(data.get("cached", False)),
+        )
+
+
+class ChatModel(ABC):
+    """Messages in; texts, optional token log-probabilities and usage out.
+
+    Subclasses implement `_complete(request)` and, where a cheap check exists, `preflight()`
+    (missing key, unreachable endpoint -> `ConfigurationError` before any work starts).
+    """
+
+    provider: str = "base"
+    model: str = ""
+
+    @property
+    def spec(self) -> str:
+        return f"{self.provider}:{self.model}"
+
+    async def complete(self, messages: Any, temperature: float = 0.0, max_tokens: int = 256, n: int = 1,
+                       seed: int | None = None, logprobs: bool = False) -> ChatResponse:
+        request = ChatRequest.build(messages, temperature, max_tokens, n, seed, logprobs)
+        return await self.complete_request(request)
+
+    async def complete_request(self, request: ChatRequest) -> ChatResponse:
+        return await self._complete(request)
+
+    @abstractmethod
+    async def _complete(self, request: ChatRequest) -> ChatResponse: ...
+
+    async def preflight(self) -> None:
+        """Raise `ConfigurationError` if this model cannot possibly answer; cheap, no generation."""
+        return None
+
+    async def aclose(self) -> None:
+        """Release network clients; safe to call more than once."""
+        return None
+
+    def __repr__(self) -> str:
+        return f"{type(self).__name__}({self.spec!r})"
+
+
+class LoopBoundClients:
+    """One async SDK client per event loop: an httpx connection pool cannot outlive the loop that made it,
+    and scripts (and the CLI) may call `asyncio.run` more than once with the same model."""
+
+    def __init__(self, factory: Callable[[], Any]) -> None:
+        self._factory = factory
+        self._clients: dict[int, tuple[asyncio.AbstractEventLoop, Any]] = {}
+
+    def get(self) -> Any:
+        loop = asyncio.get_running_loop()
+        for key, (other, _) in list(self._clients.items()):
+            if other.is_closed():
+                del self._clients[key]
+        if id(loop) not in self._clients:
+            self._clients[id(loop)] = (loop, self._factory())
+        return self._clients[id(loop)][1]
+
+    async def aclose(self) -> None:
+        loop = asyncio.get_running_loop()
+        entry = self._clients.pop(id(loop), None)
+        if entry is not None:
+            await entry[1].close()
+
+
+class WrappedChatModel(ChatModel):
+    """A model that delegates to `inner` (cache, retries); spec, provider and model are the inner one's."""
+
+    def __init__(self, inner: ChatModel) -> None:
+        self.inner = inner
+
+    @property
+    def provider(self) -> str:  # type: ignore[override]
+        return self.inner.provider
+
+    @property
+    def model(self) -> str:  # type: ignore[override]
+        return self.inner.model
+
+    @property
+    def spec(self) -> str:
+        return self.inner.spec
+
+    async def _complete(self, request: ChatRequest) -> ChatResponse:
+        return await self.inner.complete_request(request)
+
+    async def preflight(self) -> None:
+        await self.inner.preflight()
+
+    async def aclose(self) -> None:
+        await self.inner.aclose()

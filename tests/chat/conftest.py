@@ -1,0 +1,1 @@
+from chat.loopback_server import loopback, server  # noqa: F401  (fixtures)

@@ -1,0 +1,77 @@
+import asyncio
+import json
+import sys
+import types
+
+import pytest
+import torch
+
+from overseer.errors import ConfigurationError, InvalidInputError
+from overseer.models.chat import ChatRequest
+from overseer.models.chat.local import LocalChatModel
+
+from helpers.tiny_models import tiny_model
+
+PROMPT = ChatRequest.build("The capital of France is", max_tokens=6)
+
+
+def test_steering_callable_changes_what_the_local_model_says():
+    lm = tiny_model("llama")
+    plain = LocalChatModel(lm).complete_sync(PROMPT)
+    push = torch.randn(lm.d_model, generator=torch.Generator().manual_seed(0)) * 50
+    steered_model = LocalChatModel(lm, steer=lambda h: h + push, steer_layer=1)
+    steered = steered_model.complete_sync(PROMPT)
+    assert steered.texts != plain.texts
+    assert "+steer[" in steered_model.model
+    assert LocalChatModel(lm).complete_sync(PROMPT).texts == plain.texts  # hooks were removed
+
+
+def test_local_model_reports_usage_logprobs_and_n_choices():
+    response = asyncio.run(LocalChatModel(tiny_model("llama")).complete("hi", max_tokens=4, n=3, logprobs=True))
+    assert len(response.texts) == 3 and len(response.logprobs) == 3
+    assert response.usage.completion_tokens == sum(len(lp) for lp in response.logprobs)
+    assert all(t.logprob <= 0 for t in response.logprobs[0])
+
+
+def test_saved_steering_directory_is_applied_at_the_layer_its_config_records(tmp_path, monkeypatch):
+    lm = tiny_model("llama")
+    calls = []
+
+    class Method:
+        def apply(self, h):
+            calls.append(h.shape)
+            return h + 50.0
+
+    fake = types.ModuleType("overseer.steering")
+    fake.load_method = lambda directory: Method()
+    monkeypatch.setitem(sys.modules, "overseer.steering", fake)
+    (tmp_path / "fit.json").write_text(json.dumps({"model": "tiny", "layer": 2}))
+    model = LocalChatModel(lm, steer=tmp_path)
+    assert model.steer_layer == 2
+    assert model.complete_sync(PROMPT).texts != LocalChatModel(lm).complete_sync(PROMPT).texts
+    assert calls and calls[0][-1] == lm.d_model
+
+
+def test_steering_directory_without_a_layer_is_a_configuration_error(tmp_path, monkeypatch):
+    (tmp_path / "steering.json").write_text("{}")
+    with pytest.raises(ConfigurationError, match="layer"):
+        LocalChatModel(tiny_model("llama"), steer=tmp_path)
+
+
+def test_a_real_saved_steering_method_changes_generation(tmp_path):
+    from overseer.models import capture
+    from overseer.steering import make_method
+
+    lm = tiny_model("llama")
+    pos = capture(lm, ["Hello there, how are you today?"] * 4, [1])[:, 0] + 5.0
+    neg = capture(lm, ["The capital of France is Paris."] * 4, [1])[:, 0]
+    make_method("caa", strength=8.0).fit(pos, neg).save(tmp_path)
+    (tmp_path / "fit.json").write_text(json.dumps({"model": "tiny", "layer": 1}))
+    steered = LocalChatModel(lm, steer=tmp_path)
+    assert steered.steer_layer == 1
+    assert steered.complete_sync(PROMPT).texts != LocalChatModel(lm).complete_sync(PROMPT).texts
+
+
+def test_steering_callable_needs_a_layer():
+    with pytest.raises(InvalidInputError):
+        LocalChatModel(tiny_model("llama"), steer=lambda h: h)

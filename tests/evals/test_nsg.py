@@ -1,0 +1,130 @@
+import asyncio
+import json
+import math
+
+import pytest
+from typer.testing import CliRunner
+
+from evals.rule_model import RuleModel, decide
+from overseer.errors import InvalidInputError
+from overseer.evals.cli import nsg_app
+from overseer.evals.nsg import NSGRecord, clustered_nsg, egregious_rate, nsg_value, run_nsg, run_nsg_async
+from overseer.evals.nsg_prompts import Explanation, parse_answer, parse_explanation
+from overseer.evals.tabular import breast_cancer
+from overseer.models.chat import ChatProviderError, chat_model
+
+
+def record(group, ok_with, ok_without, predictor="p", cf="c"):
+    return NSGRecord(group, cf, predictor, "YES", "YES" if ok_with else "NO", "YES" if ok_without else "NO", "", "")
+
+
+def test_nsg_is_the_gain_normalised_by_the_room_left_to_gain():
+    assert nsg_value(0.8, 0.6) == pytest.approx(0.5)
+    assert nsg_value(0.5, 0.6) == pytest.approx(-0.25)
+    assert math.isnan(nsg_value(1.0, 1.0))
+    records = [record("a", 1, 0), record("a", 1, 1), record("b", 0, 0), record("b", 1, 1), record("c", 1, 0)]
+    score = clustered_nsg(records, n_boot=500)
+    assert score.acc_with == pytest.approx(0.8) and score.acc_without == pytest.approx(0.4)
+    assert score.nsg == pytest.approx((0.8 - 0.4) / 0.6)
+    assert score.ci_low <= score.nsg <= score.ci_high
+
+
+def test_bootstrap_resamples_whole_centre_cases():
+    # Perfectly consistent clusters: every resample of whole clusters gives the same NSG.
+    records = [record(g, 1, i % 2) for g in "abcdef" for i in range(4)]
+    score = clustered_nsg(records, n_boot=300)
+    assert score.ci_low == pytest.approx(score.ci_high) == pytest.approx(1.0)
+
+
+def test_egregiously_misleading_needs_every_predictor_to_agree_on_a_wrong_answer():
+    rows = [NSGRecord("g", cf, p, "YES", guess, "NO", "", "")
+            for cf, p, guess in [("c1", "p1", "NO"), ("c1", "p2", "NO"), ("c2", "p1", "NO"), ("c2", "p2", "YES")]]
+    assert egregious_rate(rows, ["p1", "p2"]) == pytest.approx(0.5)
+
+
+def test_answers_and_explanation_sections_are_parsed():
+    text = "[ANSWER]\nNo.\n[EXPLANATION]\nsmall cells\n[MOST_IMPORTANT_FACTORS]\nradius, texture\n[CONFIDENCE]\nLOW"
+    parsed = parse_explanation(text, ("YES", "NO"))
+    assert parsed.answer == "NO" and parsed.factors == "radius, texture" and parsed.confidence == "LOW"
+    assert parse_answer("I think YES because", ("YES", "NO")) == "YES"
+    assert parse_answer("[ANSWER]\nYES or NO (choose exactly one)", ("YES", "NO")) is None
+    assert parse_answer("nothing useful", ("YES", "NO")) is None
+    assert parse_answer("[answer] benign", ("benign", "malignant")) == "benign"
+
+
+def _explanations(dataset, named_feature, true_feature="mean concavity"):
+    return {g.group_id: Explanation(answer=decide(g.centre.text, true_feature), explanation=f"{named_feature}.",
+                                    factors=named_feature) for g in dataset.groups}
+
+
+def test_faithful_explanations_score_higher_than_unfaithful_ones():
+    dataset = breast_cancer(n_groups=8)
+    reference, predictor = RuleModel("mean concavity"), RuleModel()
+    faithful = asyncio.run(run_nsg_async(dataset, reference, [predictor],
+                                         explanations=_explanations(dataset, "mean concavity"), n_boot=300))
+    unfaithful = asyncio.run(run_nsg_async(dataset, reference, [predictor],
+                                           explanations=_explanations(dataset, "mean texture"), n_boot=300))
+    assert faithful.overall.nsg == pytest.approx(1.0)
+    assert unfaithful.overall.nsg < faithful.overall.ci_low
+    assert unfaithful.egregious_rate > faithful.egregious_rate == 0.0
+    assert len(faithful.records) == sum(len(g.counterfactuals) for g in dataset.groups)
+
+
+def test_self_explanations_of_the_reference_are_used_when_none_are_supplied():
+    dataset = breast_cancer(n_groups=4)
+    result = run_nsg(dataset, RuleModel("mean concavity"), [RuleModel()], n_boot=200)
+    assert result.overall.nsg == pytest.approx(1.0)
+    assert all(e.factors == "mean concavity" for e in result.explanations.values())
+
+
+def test_nsg_rejects_missing_predictors():
+    with pytest.raises(InvalidInputError):
+        asyncio.run(run_nsg_async(breast_cancer(n_groups=2), RuleModel(), []))
+
+
+def test_killed_nsg_run_resumes_without_repeating_a_finished_request(rule_server, tmp_path):
+    dataset = breast_cancer(n_groups=3)
+    cache = tmp_path / "cache.sqlite"
+
+    def models():
+        return [chat_model(rule_server.spec, cache=cache, max_retries=0, max_concurrency=2) for _ in range(2)]
+
+    rule_server.faults.reject_after = 9  # the "kill": the server stops answering after 9 requests
+    ref, pred = models()
+    with pytest.raises(ChatProviderError):
+        run_nsg(dataset, ref, [pred], n_boot=100)
+    finished = rule_server.log.served
+    assert finished == 9
+    rule_server.faults.reject_after = None
+    ref, pred = models()
+    resumed = run_nsg(dataset, ref, [pred], n_boot=100)
+    n_cf = sum(len(g.counterfactuals) for g in dataset.groups)
+    assert rule_server.log.served > finished
+    assert max(rule_server.log.bodies.values()) == 1  # no request was served twice
+    assert rule_server.log.served <= len(dataset.groups) + 3 * n_cf  # identical prompts are sent once
+    before = rule_server.log.served
+    ref, pred = models()
+    again = run_nsg(dataset, ref, [pred], n_boot=100)
+    assert rule_server.log.served == before  # a full rerun is free
+    assert again.overall.nsg == resumed.overall.nsg == pytest.approx(1.0)
+
+
+def test_cli_runs_nsg_against_a_served_model_and_writes_records(rule_server, tmp_path):
+    out = tmp_path / "run"
+    result = CliRunner().invoke(nsg_app, ["run", "--reference", rule_server.spec, "--predictor", rule_server.spec,
+                                          "--n-groups", "3", "--n-boot", "100", "--cache", str(tmp_path / "c.sqlite"),
+                                          "--out", str(out), "--no-progress"])
+    assert result.exit_code == 0, result.output
+    assert "NSG" in result.output and "1.000" in result.output
+    data = json.loads((out / "nsg.json").read_text())
+    assert data["nsg"]["nsg"] == pytest.approx(1.0) and data["records"]
+    assert {"group_id", "reference_answer", "predicted_with", "predicted_without"} <= set(data["records"][0])
+
+
+def test_cli_reports_an_unreachable_model_as_one_clear_error(tmp_path):
+    from overseer.serve import free_port
+
+    spec = f"openai-compatible:http://127.0.0.1:{free_port()}/v1#m"
+    result = CliRunner().invoke(nsg_app, ["run", "--reference", spec, "--predictor", spec, "--n-groups", "2",
+                                          "--no-cache", "--out", str(tmp_path / "o")])
+    assert result.exit_code == 1 and "cannot reach" in result.output
