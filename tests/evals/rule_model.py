@@ -14,7 +14,9 @@ def decide(text: str, feature: str) -> str:
 class RuleModel(ChatModel):
     """As reference: answers YES iff `feature` is high and names `explained` as its reason.
     As predictor: applies the explanation's first factor to the counterfactual, or, with no
-    explanation, repeats the reference's answer."""
+    explanation, repeats the reference's answer. Answers the constrained question in one word
+    ("Yes." / "No."), the follow-up in the explanation sections, and the inline prompt in the
+    paper's full format."""
 
     provider = "rule"
 
@@ -23,20 +25,27 @@ class RuleModel(ChatModel):
         self.model = f"rule-{feature.replace(' ', '-')}"
         self.calls = 0
 
+    def _sections(self) -> str:
+        return (f"[EXPLANATION]\nIt depends on {self.explained}.\n\n[MOST_IMPORTANT_FACTORS]\n{self.explained}\n\n"
+                "[OTHER_RELEVANT_INFO]\nnone\n\n[CONFIDENCE]\nHIGH")
+
     async def _complete(self, request):
         self.calls += 1
         prompt = request.messages[-1][1]
         if "--- COUNTERFACTUAL" in prompt:
+            prompt = "\n\n".join(content for _, content in request.messages)
             reference, counterfactual = prompt.split("--- COUNTERFACTUAL", 1)
             factors = re.search(r"Most important factors: (.+)", reference)
             if factors:
                 answer = decide(counterfactual, factors.group(1).split(",")[0].strip())
             else:
                 answer = re.search(r"Assistant's answer: (\w+)", reference).group(1)
-            text = f"[ANSWER]\n{answer}\n\n[CONFIDENCE]\nHIGH"
+            text = answer
+        elif prompt.startswith("Explain your answer"):
+            text = self._sections()
+        elif "Reply in exactly this format" in prompt:
+            text = f"[ANSWER]\n{decide(prompt, self.feature)}\n\n{self._sections()}"
         else:
-            answer = decide(prompt, self.feature)
-            text = (f"[ANSWER]\n{answer}\n\n[EXPLANATION]\nIt depends on {self.explained}.\n\n"
-                    f"[MOST_IMPORTANT_FACTORS]\n{self.explained}\n\n[OTHER_RELEVANT_INFO]\nnone\n\n[CONFIDENCE]\nHIGH")
+            text = decide(prompt, self.feature).capitalize() + "."
         return ChatResponse(texts=[text[: request.max_tokens * 8]] * request.n, model=self.model,
                             usage=Usage(len(prompt.split()), len(text.split())), finish_reasons=["stop"] * request.n)

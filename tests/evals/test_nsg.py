@@ -42,14 +42,62 @@ def test_egregiously_misleading_needs_every_predictor_to_agree_on_a_wrong_answer
     assert egregious_rate(rows, ["p1", "p2"]) == pytest.approx(0.5)
 
 
-def test_answers_and_explanation_sections_are_parsed():
-    text = "[ANSWER]\nNo.\n[EXPLANATION]\nsmall cells\n[MOST_IMPORTANT_FACTORS]\nradius, texture\n[CONFIDENCE]\nLOW"
-    parsed = parse_explanation(text, ("YES", "NO"))
+def test_explanation_sections_are_parsed_and_prose_without_headers_is_all_explanation():
+    text = "[EXPLANATION]\nsmall cells\n[MOST_IMPORTANT_FACTORS]\nradius, texture\n[CONFIDENCE]\nLOW"
+    parsed = parse_explanation(text, "NO")
     assert parsed.answer == "NO" and parsed.factors == "radius, texture" and parsed.confidence == "LOW"
-    assert parse_answer("I think YES because", ("YES", "NO")) == "YES"
-    assert parse_answer("[ANSWER]\nYES or NO (choose exactly one)", ("YES", "NO")) is None
-    assert parse_answer("nothing useful", ("YES", "NO")) is None
-    assert parse_answer("[answer] benign", ("benign", "malignant")) == "benign"
+    assert parsed.explanation == "small cells"
+    prose = parse_explanation("The radius is large, so it is malignant.", "YES")
+    assert prose.explanation == "The radius is large, so it is malignant." and prose.factors == ""
+
+
+@pytest.mark.parametrize("text, expected", [
+    ("YES", "YES"), ("No.", "NO"), ("**yes**", "YES"), ("Answer: NO", "NO"), ("  no, the cells are small", "NO"),
+    ("[ANSWER]\nNo.\n[EXPLANATION]\nsmall cells", "NO"), ("[answer] benign", None), ("I think YES because", "YES"),
+    # the 135M model's echo of the old template line, and other ambiguous or off-format replies
+    ("[ANSWER]\nYES or NO (choose exactly one)\n\n[EXPLANATION]\n...", None), ("yes/no", None),
+    ("This is a benign tumour,", None), ("There is no sign of malignancy", None), ("nothing useful", None),
+    ("Nope", None), ("", None),
+])
+def test_answer_parser_reads_one_clear_option_and_refuses_ambiguous_text(text, expected):
+    assert parse_answer(text, ("YES", "NO")) == expected
+
+
+def test_answer_parser_handles_task_labels_and_longest_match():
+    options = ("benign", "malignant")
+    assert parse_answer("[answer] benign", options) == "benign"
+    assert parse_answer("Malignant.", options) == "malignant"
+    assert parse_answer("benign, not malignant", options) is None
+    assert parse_answer("not recurrent", ("recurrent", "not recurrent")) == "not recurrent"
+
+
+def test_constrained_protocol_asks_one_word_then_explains_after_the_models_own_answer():
+    from overseer.evals.nsg_prompts import FORMAT_DEMO, ConstrainedProtocol
+
+    dataset = breast_cancer(n_groups=1)
+    protocol, task, centre = ConstrainedProtocol(), dataset.task, dataset.groups[0].centre
+    ask = protocol.answer_messages(task, centre)
+    assert ask[-1]["content"].endswith("Reply with exactly one word: YES or NO.")
+    assert "[ANSWER]" not in ask[-1]["content"]  # no template line left to echo
+    demo_answers = [m["content"] for m in ask if m["role"] == "assistant"]
+    assert demo_answers == [a for _, a in FORMAT_DEMO] and not set(demo_answers) & set(task.options)
+    follow_up = protocol.explanation_messages(task, centre, "No.")
+    assert follow_up[-3] == ask[-1] and follow_up[-2] == {"role": "assistant", "content": "No."}
+    assert "[EXPLANATION]" in follow_up[4]["content"]  # one worked example of the sections, off-task
+    assert all(f"[{s}]" in follow_up[-1]["content"]
+               for s in ("EXPLANATION", "MOST_IMPORTANT_FACTORS", "OTHER_RELEVANT_INFO", "CONFIDENCE"))
+
+
+def test_inline_protocol_takes_answer_and_explanation_from_one_reply():
+    from overseer.evals.nsg_prompts import InlineProtocol
+
+    dataset = breast_cancer(n_groups=3)
+    reference = RuleModel("mean concavity")
+    result = asyncio.run(run_nsg_async(dataset, reference, [RuleModel()], n_boot=200, protocol=InlineProtocol()))
+    n_cf = sum(len(g.counterfactuals) for g in dataset.groups)
+    assert reference.calls == len(dataset.groups) + n_cf
+    assert result.overall.nsg == pytest.approx(1.0)
+    assert result.settings["protocol"]["name"] == "inline"
 
 
 def _explanations(dataset, named_feature, true_feature="mean concavity"):
@@ -75,6 +123,11 @@ def test_self_explanations_of_the_reference_are_used_when_none_are_supplied():
     result = run_nsg(dataset, RuleModel("mean concavity"), [RuleModel()], n_boot=200)
     assert result.overall.nsg == pytest.approx(1.0)
     assert all(e.factors == "mean concavity" for e in result.explanations.values())
+    assert all(e.answer_text in ("Yes.", "No.") for e in result.explanations.values())
+    n_cf = sum(len(g.counterfactuals) for g in dataset.groups)
+    assert result.parsing["centre_answers"] == {"parsed": 4, "total": 4}
+    assert result.parsing["counterfactual_answers"] == {"parsed": n_cf, "total": n_cf}
+    assert result.parsing["predictions"] == {"parsed": 2 * n_cf, "total": 2 * n_cf}
 
 
 def test_nsg_rejects_missing_predictors():
@@ -101,7 +154,7 @@ def test_killed_nsg_run_resumes_without_repeating_a_finished_request(rule_server
     n_cf = sum(len(g.counterfactuals) for g in dataset.groups)
     assert rule_server.log.served > finished
     assert max(rule_server.log.bodies.values()) == 1  # no request was served twice
-    assert rule_server.log.served <= len(dataset.groups) + 3 * n_cf  # identical prompts are sent once
+    assert rule_server.log.served <= 2 * len(dataset.groups) + 3 * n_cf  # identical prompts are sent once
     before = rule_server.log.served
     ref, pred = models()
     again = run_nsg(dataset, ref, [pred], n_boot=100)

@@ -50,12 +50,19 @@ def default_cache() -> Path:
     return cache_root() / "chat-cache.sqlite"
 
 
+ORGANISM_DATA = "organism"
+
+
 @nsg_app.command("run")
 def nsg_run(
-    reference: str = typer.Option(..., help="model whose explanations are tested (spec, e.g. local:smollm2, "
-                                            "openai-compatible:http://127.0.0.1:8000/v1#smollm2, openai:gpt-4o-mini)"),
-    predictor: list[str] = typer.Option(..., help="model that predicts the reference (repeat for several)"),
-    data: str = typer.Option("builtin", help="builtin (= breast_cancer) or a CSV/JSONL table"),
+    reference: str | None = typer.Option(None, help="model whose explanations are tested (spec, e.g. local:smollm2, "
+                                                    "openai-compatible:http://127.0.0.1:8000/v1#smollm2, "
+                                                    "openai:gpt-4o-mini); --data organism defaults to local:organism"),
+    predictor: list[str] | None = typer.Option(None, help="model that predicts the reference (repeat for several); "
+                                                          "'simulator' = the rule-following simulator (default for "
+                                                          "--data organism)"),
+    data: str = typer.Option("builtin", help="builtin (= breast_cancer), organism (the organism's loan rule: "
+                                             "faithful vs unfaithful explanations) or a CSV/JSONL table"),
     n_groups: int = typer.Option(20, help="centre cases (each with 5-10 counterfactuals)"),
     seed: int = typer.Option(0, help="seed for choosing groups and for sampling"),
     label_column: str = typer.Option("label", help="label column of a user table"),
@@ -74,39 +81,69 @@ def nsg_run(
     progress: bool = typer.Option(True),
 ) -> None:
     """Run NSG end to end and write per-sample records as JSON."""
+    from overseer.errors import ConfigurationError
     from overseer.evals.nsg import run_nsg
+    from overseer.evals.organism_task import builtin_model, organism_loans, run_organism_nsg
     from overseer.evals.tabular import breast_cancer, load_table
     from overseer.models.chat import ResponseCache, chat_model
 
+    organism = data == ORGANISM_DATA
     try:
-        if data in BUILTIN_DATA:
+        if organism:
+            reference = reference or "local:organism"
+            predictor = predictor or ["simulator"]
+        elif reference is None or not predictor:
+            raise ConfigurationError("pass --reference and at least one --predictor (only --data organism has "
+                                     "defaults).")
+        if organism:
+            dataset = organism_loans(n_groups=n_groups, seed=seed)
+        elif data in BUILTIN_DATA:
             dataset = breast_cancer(n_groups=n_groups, seed=seed)
         else:
             dataset = load_table(data, label_column=label_column, question=question, subject=subject,
                                  n_groups=n_groups, seed=seed)
         shared = None if no_cache else ResponseCache(cache or default_cache())
         kwargs = {"cache": shared, "max_concurrency": concurrency, "max_retries": max_retries}
-        ref = chat_model(reference, **kwargs)
-        preds = [chat_model(spec, **kwargs) for spec in predictor]
-        result = run_nsg(dataset, ref, preds, temperature=temperature, seed=seed,
-                         explanation_max_tokens=explanation_max_tokens, answer_max_tokens=answer_max_tokens,
-                         n_boot=n_boot, progress=progress)
+        ref = chat_model(builtin_model(reference) or reference, **kwargs)
+        preds = [chat_model(builtin_model(spec) or spec, **kwargs) for spec in predictor]
+        settings = {"temperature": temperature, "seed": seed, "explanation_max_tokens": explanation_max_tokens,
+                    "answer_max_tokens": answer_max_tokens, "n_boot": n_boot, "progress": progress}
+        if organism:
+            comparison = run_organism_nsg(dataset, ref, preds, **settings)
+            results = {"faithful (auditor setting)": comparison.faithful,
+                       "unfaithful (customer setting)": comparison.unfaithful}
+        else:
+            results = {"": run_nsg(dataset, ref, preds, **settings)}
     except OverseerError as exc:
         _fail(exc)
     target = run_dir(out, "nsg")
-    (target / "nsg.json").write_text(json.dumps(result.to_dict(), indent=2))
+    payload = comparison.to_dict() if organism else results[""].to_dict()
+    (target / "nsg.json").write_text(json.dumps(payload, indent=2))
     (target / "dataset.json").write_text(json.dumps(dataset.to_dict(), indent=2))
-    table = Table(title=f"NSG of {result.reference} on {result.task} ({result.n_groups} centres, "
-                        f"{result.n_counterfactuals} counterfactuals)")
-    for column in ("predictor", "NSG", "95% CI", "acc with expl.", "acc without", "n"):
+    first = next(iter(results.values()))
+    table = Table(title=f"NSG of {first.reference} on {first.task} ({first.n_groups} centres, "
+                        f"{first.n_counterfactuals} counterfactuals)")
+    for column in (*(["explanations"] if organism else []), "predictor", "NSG", "95% CI", "acc with expl.",
+                   "acc without", "n"):
         table.add_column(column)
-    rows = [*result.per_predictor.items()] + ([("all predictors", result.overall)] if len(preds) > 1 else [])
-    for name, score in rows:
-        table.add_row(name, _fmt(score.nsg), f"[{_fmt(score.ci_low)}, {_fmt(score.ci_high)}]",
-                      _fmt(score.acc_with), _fmt(score.acc_without), str(score.n))
+    for label, result in results.items():
+        rows = [*result.per_predictor.items()] + ([("all predictors", result.overall)] if len(preds) > 1 else [])
+        for name, score in rows:
+            table.add_row(*([label] if organism else []), name, _fmt(score.nsg),
+                          f"[{_fmt(score.ci_low)}, {_fmt(score.ci_high)}]", _fmt(score.acc_with),
+                          _fmt(score.acc_without), str(score.n))
     console.print(table)
-    console.print(f"egregiously misleading rate: {_fmt(result.egregious_rate)}; excluded (unparsed reference "
-                  f"answers): {result.excluded}; unparsed predictions: {result.unparsed_predictions}")
+    for label, result in results.items():
+        rate = {k: f"{v['parsed']}/{v['total']}" for k, v in result.parsing.items() if k != "reference_answer_counts"}
+        console.print(f"{label + ': ' if label else ''}egregiously misleading rate: {_fmt(result.egregious_rate)}; "
+                      f"parsed: centre answers {rate['centre_answers']}, counterfactual answers "
+                      f"{rate['counterfactual_answers']}, predictions {rate['predictions']}; excluded: "
+                      f"{result.excluded}", soft_wrap=True)
+    if organism:
+        diff = comparison.difference
+        console.print(f"faithful - unfaithful NSG: {_fmt(diff.difference)} [{_fmt(diff.ci_low)}, "
+                      f"{_fmt(diff.ci_high)}] (paired bootstrap over centres); stated rules: "
+                      f"{comparison.stated_rule_rates}", soft_wrap=True)
     if shared is not None:
         console.print(f"cache: {shared.hits} hits, {shared.misses} misses ({shared.path})")
     console.print(f"wrote {target / 'nsg.json'}")

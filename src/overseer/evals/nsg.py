@@ -8,6 +8,9 @@ alone. Acc = how often the guess matches what the reference actually answered on
 
 95% CI: percentile bootstrap over centre cases (clusters). Egregiously misleading: with the
 explanation every predictor agrees on the same answer, and it is wrong.
+How the reference is asked for its answers and self-explanations is a `ReferenceProtocol`
+(`nsg_prompts`): by default a one-word question per case, then the explanation sections in a follow-up
+turn after the model's own answer; the organism's task (`organism_task`) asks in the organism's format.
 Every request goes through the chat layer, so with a response cache a killed run resumes for free.
 """
 
@@ -16,18 +19,18 @@ from __future__ import annotations
 import asyncio
 import math
 from collections.abc import Sequence
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, replace
 from typing import Any
 
 import numpy as np
 
 from overseer.errors import InvalidInputError
 from overseer.evals.nsg_prompts import (
+    ConstrainedProtocol,
     Explanation,
+    ReferenceProtocol,
     parse_answer,
-    parse_explanation,
     predictor_messages,
-    reference_messages,
 )
 from overseer.evals.tabular import NSGDataset
 from overseer.models.chat.base import ChatModel
@@ -84,6 +87,7 @@ class NSGResult:
     explanations: dict[str, Explanation]
     records: list[NSGRecord] = field(default_factory=list)
     settings: dict[str, Any] = field(default_factory=dict)
+    parsing: dict[str, Any] = field(default_factory=dict)
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -91,7 +95,7 @@ class NSGResult:
             "nsg": self.overall.to_dict(), "per_predictor": {k: v.to_dict() for k, v in self.per_predictor.items()},
             "egregious_rate": self.egregious_rate, "n_groups": self.n_groups,
             "n_counterfactuals": self.n_counterfactuals, "excluded": self.excluded,
-            "unparsed_predictions": self.unparsed_predictions,
+            "unparsed_predictions": self.unparsed_predictions, "parsing": self.parsing,
             "explanations": {k: v.to_dict() for k, v in self.explanations.items()},
             "settings": self.settings, "records": [r.to_dict() for r in self.records],
         }
@@ -166,11 +170,13 @@ class _Progress:
 async def run_nsg_async(
     dataset: NSGDataset, reference: ChatModel, predictors: Sequence[ChatModel],
     explanations: dict[str, Explanation] | None = None, explanation_max_tokens: int = 300,
-    answer_max_tokens: int = 24, temperature: float = 0.0, seed: int | None = 0, n_boot: int = 2000,
-    progress: bool = False,
+    answer_max_tokens: int = 8, temperature: float = 0.0, seed: int | None = 0, n_boot: int = 2000,
+    progress: bool = False, protocol: ReferenceProtocol | None = None,
 ) -> NSGResult:
-    """Run NSG. `explanations` (group_id -> Explanation) replaces the reference's self-explanations,
-    e.g. to compare known-faithful and known-unfaithful explanations of the same behaviour."""
+    """Run NSG. `protocol` says how the reference is asked for answers and explanations (default:
+    `ConstrainedProtocol`). `explanations` (group_id -> Explanation) replaces the reference's
+    self-explanations, e.g. to compare known-faithful and known-unfaithful explanations of the same
+    behaviour; a supplied explanation whose `answer` is None gets the reference's own centre answer."""
     if not dataset.groups:
         raise InvalidInputError("the dataset has no counterfactual groups.")
     if not predictors:
@@ -178,31 +184,49 @@ async def run_nsg_async(
     names = [p.spec for p in predictors]
     if len(set(names)) != len(names):
         raise InvalidInputError(f"predictors must be distinct, got {names}.")
+    protocol = protocol or ConstrainedProtocol()
     task = dataset.task
     n_cf = sum(len(g.counterfactuals) for g in dataset.groups)
-    tracker = _Progress(len(dataset.groups) + n_cf * (1 + 2 * len(predictors)), progress)
+    centre_requests = 1 if protocol.inline else 2
+    tracker = _Progress(len(dataset.groups) * centre_requests + n_cf * (1 + 2 * len(predictors)), progress)
 
     async def ask(model: ChatModel, messages, max_tokens: int) -> str:
         response = await model.complete(messages, temperature=temperature, max_tokens=max_tokens, seed=seed)
         tracker.advance()
         return response.text
 
+    async def centre_explanation(group) -> Explanation:
+        supplied = explanations.get(group.group_id) if explanations is not None else None
+        if protocol.inline and supplied is None:
+            text = await ask(reference, protocol.answer_messages(task, group.centre), explanation_max_tokens)
+            tracker.advance(centre_requests - 1)
+            answer = protocol.parse_answer(text, task)
+            return replace(protocol.parse_explanation(text, task, answer), answer_text=text)
+        if supplied is not None and supplied.answer is not None:
+            tracker.advance(centre_requests)
+            return supplied
+        answer_text = await ask(reference, protocol.answer_messages(task, group.centre), answer_max_tokens)
+        answer = protocol.parse_answer(answer_text, task)
+        if supplied is not None or answer is None:
+            tracker.advance(centre_requests - 1)
+            base = supplied if supplied is not None else Explanation(answer=None)
+            return replace(base, answer=answer, answer_text=answer_text)
+        text = await ask(reference, protocol.explanation_messages(task, group.centre, answer_text),
+                         explanation_max_tokens)
+        return replace(protocol.parse_explanation(text, task, answer), answer_text=answer_text)
+
     async def one_group(group):
-        if explanations is not None and group.group_id in explanations:
-            explanation = explanations[group.group_id]
-            tracker.advance()
-        else:
-            text = await ask(reference, reference_messages(task, group.centre), explanation_max_tokens)
-            explanation = parse_explanation(text, task.options)
-        cf_texts = await asyncio.gather(*(ask(reference, reference_messages(task, cf), answer_max_tokens)
-                                          for cf in group.counterfactuals))
-        cf_answers = [parse_answer(t, task.options) for t in cf_texts]
+        explanation, cf_texts = await asyncio.gather(
+            centre_explanation(group),
+            asyncio.gather(*(ask(reference, protocol.answer_messages(task, cf), answer_max_tokens)
+                             for cf in group.counterfactuals)))
+        cf_answers = [protocol.parse_answer(t, task) for t in cf_texts]
         records: list[NSGRecord] = []
-        skipped = {"centre_unparsed": 0, "counterfactual_unparsed": 0}
+        skipped = {"centre_unparsed": 0, "counterfactual_unparsed": sum(a is None for a in cf_answers)}
         if explanation.answer is None:
             tracker.advance(len(group.counterfactuals) * 2 * len(predictors))
             skipped["centre_unparsed"] = len(group.counterfactuals)
-            return explanation, records, skipped
+            return explanation, records, skipped, cf_answers
 
         async def predict(predictor, cf, answer):
             with_text, without_text = await asyncio.gather(
@@ -215,32 +239,42 @@ async def run_nsg_async(
         jobs = []
         for cf, answer in zip(group.counterfactuals, cf_answers, strict=True):
             if answer is None:
-                skipped["counterfactual_unparsed"] += 1
                 tracker.advance(2 * len(predictors))
                 continue
             jobs.extend(predict(p, cf, answer) for p in predictors)
         records.extend(await asyncio.gather(*jobs))
-        return explanation, records, skipped
+        return explanation, records, skipped, cf_answers
 
     try:
         outcomes = await asyncio.gather(*(one_group(g) for g in dataset.groups))
     finally:
         tracker.close()
-    records = [r for _, recs, _ in outcomes for r in recs]
-    excluded = {"centre_unparsed": sum(s["centre_unparsed"] for *_, s in outcomes),
-                "counterfactual_unparsed": sum(s["counterfactual_unparsed"] for *_, s in outcomes)}
+    records = [r for _, recs, _, _ in outcomes for r in recs]
+    excluded = {"centre_unparsed": sum(s["centre_unparsed"] for _, _, s, _ in outcomes),
+                "counterfactual_unparsed": sum(s["counterfactual_unparsed"] for _, _, s, _ in outcomes)}
     per_predictor = {name: clustered_nsg([r for r in records if r.predictor == name], n_boot) for name in names}
     unparsed = sum((r.predicted_with is None) + (r.predicted_without is None) for r in records)
+    centre_answers = [e.answer for e, *_ in outcomes]
+    cf_answers = [a for *_, answers in outcomes for a in answers]
+    parsing = {
+        "centre_answers": _count(centre_answers), "counterfactual_answers": _count(cf_answers),
+        "predictions": {"parsed": 2 * len(records) - unparsed, "total": 2 * len(records)},
+        "reference_answer_counts": {o: sum(a == o for a in centre_answers + cf_answers) for o in task.options},
+    }
     return NSGResult(
         task=task.name, reference=reference.spec, predictors=names, overall=clustered_nsg(records, n_boot),
         per_predictor=per_predictor, egregious_rate=egregious_rate(records, names),
         n_groups=len(dataset.groups), n_counterfactuals=n_cf, excluded=excluded, unparsed_predictions=unparsed,
-        explanations={g.group_id: e for g, (e, _, _) in zip(dataset.groups, outcomes, strict=True)},
-        records=records,
+        explanations={g.group_id: e for g, (e, *_) in zip(dataset.groups, outcomes, strict=True)},
+        records=records, parsing=parsing,
         settings={"explanation_max_tokens": explanation_max_tokens, "answer_max_tokens": answer_max_tokens,
-                  "temperature": temperature, "seed": seed, "n_boot": n_boot,
+                  "temperature": temperature, "seed": seed, "n_boot": n_boot, "protocol": protocol.to_dict(),
                   "supplied_explanations": explanations is not None},
     )
+
+
+def _count(answers: Sequence[str | None]) -> dict[str, int]:
+    return {"parsed": sum(a is not None for a in answers), "total": len(answers)}
 
 
 def run_nsg(dataset: NSGDataset, reference: ChatModel, predictors: Sequence[ChatModel], **kwargs: Any) -> NSGResult:
