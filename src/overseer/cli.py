@@ -18,9 +18,11 @@ app.add_typer(models_app, name="models")
 
 
 def _register_subcommands() -> None:
+    from overseer.estimation.cli import app as estimate_app
     from overseer.evals.cli import jagged_app, nsg_app, serve
     from overseer.models.organism.cli import app as organism_app
 
+    app.add_typer(estimate_app, name="estimate")
     app.add_typer(organism_app, name="organism")
     app.add_typer(nsg_app, name="nsg")
     app.add_typer(jagged_app, name="jagged")
