@@ -21,7 +21,13 @@ def _register_subcommands() -> None:
     from overseer.estimation.cli import app as estimate_app
     from overseer.evals.cli import jagged_app, nsg_app, serve
     from overseer.models.organism.cli import app as organism_app
+    from overseer.probes.cli import app as probe_app
+    from overseer.probes.cli import elicit_app
+    from overseer.steering.cli import app as steer_app
 
+    app.add_typer(steer_app, name="steer")
+    app.add_typer(probe_app, name="probe")
+    app.add_typer(elicit_app, name="elicit")
     app.add_typer(estimate_app, name="estimate")
     app.add_typer(organism_app, name="organism")
     app.add_typer(nsg_app, name="nsg")

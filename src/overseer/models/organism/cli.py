@@ -3,13 +3,13 @@
 from __future__ import annotations
 
 import json
-from datetime import UTC, datetime
 from pathlib import Path
 
 import typer
 from rich.console import Console
 
 from overseer.models.organism import WEIGHTS_DIR
+from overseer.runs import run_dir
 
 app = typer.Typer(help="The model organism: a tiny model with planted, known latent structure.",
                   no_args_is_help=True)
@@ -48,9 +48,7 @@ def card(
     from overseer.models.organism.card import compute_card
 
     result = compute_card(weights or weights_dir())
-    if out is None:
-        out = Path("runs") / f"{datetime.now(UTC).strftime('%Y%m%dT%H%M%SZ')}-organism-card"
-    out.mkdir(parents=True, exist_ok=True)
+    out = run_dir(out, "organism-card")
     (out / "card.json").write_text(json.dumps(result.to_dict(), indent=2))
     (out / "card.md").write_text(result.to_markdown())
     console.print(result.table())

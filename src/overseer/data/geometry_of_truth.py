@@ -1,0 +1,41 @@
+"""True/false statements from "The Geometry of Truth" (Marks & Tegmark 2023)."""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+
+from overseer.data.common import data_root, read_csv_rows, require_file
+from overseer.errors import DatasetError
+
+GOT_SETS = ("cities", "neg_cities", "sp_en_trans", "neg_sp_en_trans", "larger_than", "smaller_than",
+            "companies_true_false", "common_claim_true_false", "counterfact_true_false")
+
+
+@dataclass(frozen=True)
+class Statement:
+    statement: str
+    label: bool  # True = the statement is true
+    dataset: str
+    extra: dict[str, str] = field(default_factory=dict)  # the set-specific columns
+
+    def to_dict(self) -> dict:
+        return asdict(self)
+
+
+def load_geometry_of_truth(name: str, root: str | Path | None = None, limit: int | None = None) -> list[Statement]:
+    if name not in GOT_SETS:
+        raise DatasetError(f"unknown Geometry-of-Truth set '{name}'; available: {', '.join(GOT_SETS)}.")
+    path = require_file(data_root(root) / "geometry_of_truth" / f"{name}.csv", f"geometry_of_truth/{name}.csv")
+    statements: list[Statement] = []
+    for line, row in read_csv_rows(path, ("statement", "label"), f"{name}.csv"):
+        text, label = (row["statement"] or "").strip(), (row["label"] or "").strip()
+        if not text:
+            raise DatasetError(f"{path} line {line}: empty statement.")
+        if label not in ("0", "1"):
+            raise DatasetError(f"{path} line {line}: label must be 0 or 1, got {label!r}.")
+        extra = {k: v for k, v in row.items() if k not in ("statement", "label") and k is not None}
+        statements.append(Statement(text, label == "1", name, extra))
+        if limit is not None and len(statements) >= limit:
+            break
+    return statements

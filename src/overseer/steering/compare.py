@@ -1,0 +1,256 @@
+"""Sweep methods x layers x strengths on one task, one finished cell at a time on disk (so a sweep resumes).
+
+Strengths are given on one relative axis so methods are comparable: for an additive or ODE method, relative
+strength m moves an activation about m times the distance between the class means (CAA at multiplier m, ODE
+methods with T = m * ||mean_pos - mean_neg||); for Linear-AcT, whose strength is already relative, it is the
+interpolation weight itself. Both numbers are recorded.
+
+Each task has folds; a cell fits on the other folds and evaluates on each fold in turn, pooling samples.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import time
+from collections.abc import Sequence
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+from typing import Any, Protocol
+
+import torch
+from safetensors.torch import load_file, save_file
+
+from overseer.errors import InvalidInputError
+from overseer.models.loading import LoadedModel
+from overseer.steering.base import METHODS, SteeringMethod, check_strength, make_method
+
+METHOD_ORDER = ("caa", "repe", "iti", "linear_act", "step_odesteer", "odesteer")
+ODE_METHODS = ("odesteer", "step_odesteer")
+BASELINE = "none"
+
+
+class Task(Protocol):
+    name: str
+    success_key: str
+    metric_keys: tuple[str, ...]
+    folds: list
+
+    def fit_activations(self, lm: LoadedModel, fold: int, layers: list[int]) -> tuple[torch.Tensor, torch.Tensor]: ...
+
+    def evaluate(self, lm: LoadedModel, fold: int, rewrite) -> list[dict]: ...
+
+    @staticmethod
+    def summarise(samples: list[dict]) -> dict[str, float]: ...
+
+
+@dataclass
+class Cell:
+    method: str
+    layer: int | None
+    relative_strength: float
+    strength: float  # the method's own strength (T or multiplier), mean over folds
+    metrics: dict[str, float]
+    seconds: float
+    samples: list[dict] = field(default_factory=list)
+
+    @property
+    def key(self) -> str:
+        return cell_key(self.method, self.layer, self.relative_strength)
+
+    def to_dict(self, with_samples: bool = True) -> dict[str, Any]:
+        data = asdict(self)
+        if not with_samples:
+            data.pop("samples")
+        return data
+
+
+def cell_key(method: str, layer: int | None, relative: float) -> str:
+    return BASELINE if method == BASELINE else f"{method}_L{layer}_m{relative:g}"
+
+
+def check_methods(methods: Sequence[str]) -> list[str]:
+    unknown = [m for m in methods if m not in METHODS]
+    if unknown:
+        raise InvalidInputError(f"unknown steering method(s) {unknown}; available: {', '.join(METHOD_ORDER)}.")
+    if not methods:
+        raise InvalidInputError("no methods given.")
+    return list(methods)
+
+
+def native_strength(method: SteeringMethod, relative: float, pos: torch.Tensor, neg: torch.Tensor) -> float:
+    if method.strength_is_relative:
+        return relative
+    distance = float((pos.mean(0) - neg.mean(0)).norm())
+    return relative * distance / max(method.unit_displacement, 1e-12)
+
+
+def run_compare(lm: LoadedModel, task: Task, out: Path, methods: Sequence[str], layers: Sequence[int],
+                strengths: Sequence[float], method_kwargs: dict[str, dict] | None = None,
+                log=print) -> list[Cell]:
+    """Run (or resume) the sweep under `out`; returns every cell, the unsteered baseline first."""
+    methods = check_methods(methods)
+    layers = lm.check_layers(list(layers))
+    strengths = [check_strength(s) for s in strengths]
+    if not strengths or any(s == 0 for s in strengths):
+        raise InvalidInputError("give strengths > 0; the unsteered baseline (strength 0) is always included.")
+    method_kwargs = method_kwargs or {}
+    out.mkdir(parents=True, exist_ok=True)
+    cells_dir = out / "cells"
+    cells_dir.mkdir(exist_ok=True)
+    n_folds = len(task.folds)
+
+    def done(key: str) -> Cell | None:
+        path = cells_dir / f"{key}.json"
+        return Cell(**json.loads(path.read_text())) if path.is_file() else None
+
+    def write(cell: Cell) -> None:
+        tmp = cells_dir / f".{cell.key}.json.tmp"
+        tmp.write_text(json.dumps(cell.to_dict()))
+        tmp.rename(cells_dir / f"{cell.key}.json")
+
+    cells: list[Cell] = []
+    baseline = done(BASELINE)
+    if baseline is None:
+        start = time.perf_counter()
+        samples = [s for fold in range(n_folds) for s in task.evaluate(lm, fold, None)]
+        baseline = Cell(BASELINE, None, 0.0, 0.0, task.summarise(samples), time.perf_counter() - start, samples)
+        write(baseline)
+    log(f"[{task.name}] unsteered: {_fmt(baseline.metrics)}")
+    cells.append(baseline)
+
+    acts = _fold_activations(lm, task, out, layers, n_folds)
+    for layer_index, layer in enumerate(layers):
+        for name in methods:
+            todo = [m for m in strengths if done(cell_key(name, layer, m)) is None]
+            fitted: dict[int, SteeringMethod] = {}
+            if todo:
+                for fold in range(n_folds):
+                    pos, neg = acts[fold][0][:, layer_index], acts[fold][1][:, layer_index]
+                    fitted[fold] = make_method(name, **method_kwargs.get(name, {})).fit(pos, neg)
+            for relative in strengths:
+                key = cell_key(name, layer, relative)
+                cell = done(key)
+                if cell is None:
+                    start = time.perf_counter()
+                    samples, natives = [], []
+                    for fold in range(n_folds):
+                        pos, neg = acts[fold][0][:, layer_index], acts[fold][1][:, layer_index]
+                        method = fitted[fold]
+                        strength = native_strength(method, relative, pos, neg)
+                        natives.append(strength)
+                        method.with_strength(strength)
+                        samples.extend(task.evaluate(lm, fold, (layer, method.apply)))
+                    cell = Cell(name, layer, relative, sum(natives) / len(natives), task.summarise(samples),
+                                time.perf_counter() - start, samples)
+                    write(cell)
+                log(f"[{task.name}] {key}: {_fmt(cell.metrics)} ({cell.seconds:.0f}s)")
+                cells.append(cell)
+    return cells
+
+
+def _fold_activations(lm: LoadedModel, task: Task, out: Path, layers: list[int], n_folds: int):
+    """Per fold: activations to fit with when evaluating that fold, cached on disk for resumption."""
+    acts = []
+    for fold in range(n_folds):
+        path = out / f"fit_acts_fold{fold}.safetensors"
+        if path.is_file():
+            cached = load_file(str(path))
+            if cached["layers"].tolist() == layers:
+                acts.append((cached["pos"], cached["neg"]))
+                continue
+        pos, neg = task.fit_activations(lm, fold, layers)
+        save_file({"pos": pos.contiguous(), "neg": neg.contiguous(), "layers": torch.tensor(layers)}, str(path))
+        acts.append((pos, neg))
+    return acts
+
+
+def fit_counts(out: Path) -> list[dict[str, int]]:
+    """How many positive / negative examples each fold's methods were fitted on (from the cached activations)."""
+    counts = []
+    for path in sorted(out.glob("fit_acts_fold*.safetensors")):
+        cached = load_file(str(path))
+        counts.append({"fold": int(path.stem.removeprefix("fit_acts_fold")), "positive": int(cached["pos"].shape[0]),
+                       "negative": int(cached["neg"].shape[0])})
+    return counts
+
+
+def _fmt(metrics: dict[str, float]) -> str:
+    return ", ".join(f"{k}={v:.3f}" if isinstance(v, float) else f"{k}={v}" for k, v in metrics.items())
+
+
+# ---- reading the results ----
+
+@dataclass
+class Standing:
+    """ODESteer against the best baseline that is no more costly (cost = fluency perplexity)."""
+
+    method: str
+    success_key: str
+    cost_key: str
+    ode_cell: str
+    ode_success: float
+    ode_cost: float
+    baseline_cell: str | None
+    baseline_success: float | None
+    baseline_cost: float | None
+    unsteered_success: float
+    unsteered_cost: float
+    higher_is_better: bool = True
+
+    @property
+    def difference(self) -> float | None:
+        """ODESteer's success minus the baseline's (raw, in the metric's own direction)."""
+        return None if self.baseline_success is None else self.ode_success - self.baseline_success
+
+    @property
+    def advantage(self) -> float | None:
+        """Positive when ODESteer is better, whichever direction the metric runs."""
+        diff = self.difference
+        return None if diff is None else (diff if self.higher_is_better else -diff)
+
+    def sentence(self, paper_claim: str) -> str:
+        scale = 100.0
+        head = (f"{self.method} best cell {self.ode_cell}: {self.success_key} {self.ode_success:.3f} at "
+                f"{self.cost_key} {self.ode_cost:.2f} (unsteered {self.unsteered_success:.3f} at "
+                f"{self.unsteered_cost:.2f}).")
+        if self.baseline_success is None:
+            return f"{head} No baseline cell is as cheap or cheaper. Paper's claim: {paper_claim}."
+        advantage = self.advantage * scale
+        verdict = "ahead of" if advantage > 0 else ("level with" if advantage == 0 else "behind")
+        direction = "higher" if self.higher_is_better else "lower"
+        return (f"{head} Best baseline at equal or lower {self.cost_key}: {self.baseline_cell} with "
+                f"{self.baseline_success:.3f} at {self.baseline_cost:.2f}. {self.method} is {verdict} it by "
+                f"{abs(advantage):.1f} points of {self.success_key} ({direction} is better). "
+                f"Paper's claim: {paper_claim}.")
+
+
+def standing(cells: Sequence[Cell], success_key: str, cost_key: str, higher_is_better: bool = True,
+             ode_method: str = "odesteer", cost_slack: float = 0.0) -> Standing | None:
+    """Pick ODESteer's best cell (by success), then the best baseline cell whose cost is <= its cost."""
+    sign = 1 if higher_is_better else -1
+    unsteered = next(c for c in cells if c.method == BASELINE)
+    ode = [c for c in cells if c.method == ode_method and _finite(c.metrics.get(cost_key))]
+    if not ode:
+        return None
+    best = max(ode, key=lambda c: sign * c.metrics[success_key])
+    budget = best.metrics[cost_key] * (1 + cost_slack)
+    rivals = [c for c in cells if c.method not in (BASELINE, *ODE_METHODS) and _finite(c.metrics.get(cost_key))
+              and c.metrics[cost_key] <= budget]
+    rival = max(rivals, key=lambda c: sign * c.metrics[success_key]) if rivals else None
+    return Standing(ode_method, success_key, cost_key, best.key, best.metrics[success_key], best.metrics[cost_key],
+                    rival.key if rival else None, rival.metrics[success_key] if rival else None,
+                    rival.metrics[cost_key] if rival else None, unsteered.metrics[success_key],
+                    unsteered.metrics[cost_key], higher_is_better)
+
+
+def _finite(value) -> bool:
+    return isinstance(value, (int, float)) and math.isfinite(value)
+
+
+def write_results(out: Path, task: Task, cells: Sequence[Cell], config: dict[str, Any],
+                  summary: list[str]) -> Path:
+    path = out / "results.json"
+    path.write_text(json.dumps({"task": task.name, "config": config, "summary": summary,
+                                "cells": [c.to_dict() for c in cells]}, indent=1))
+    return path
