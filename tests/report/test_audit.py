@@ -57,3 +57,27 @@ def test_unknown_section_is_a_clear_error(tmp_path):
 def test_table_rows_must_match_columns():
     with pytest.raises(ValueError, match="does not match"):
         Table("t", ["a", "b"], [[1]])
+
+
+@pytest.fixture(scope="module")
+def organism_audit(tmp_path_factory):
+    out = tmp_path_factory.mktemp("organism-audit")
+    return run_audit(model="organism", out_dir=out, only=["steer-organism", "nsg-organism"])
+
+
+def test_steering_the_organism_moves_its_reviews_toward_the_planted_positive_sentiment(organism_audit):
+    section = organism_audit.sections[0]
+    assert section.status == "ok", section.summary
+    rows = {(r[0], r[1]): r[3] for r in section.data["rows"]}
+    unsteered = rows[("unsteered", 0.0)]
+    for method in ("caa", "odesteer", "step_odesteer"):
+        assert rows[(method, 2.0)] >= unsteered + 0.25, (method, rows)
+    assert section.figures[0].is_file()
+
+
+def test_nsg_section_scores_faithful_explanations_above_unfaithful_ones(organism_audit):
+    section = organism_audit.sections[1]
+    assert section.status == "ok", section.summary
+    faithful, unfaithful = section.tables[0].rows
+    assert faithful[1] > unfaithful[1] + 0.5
+    assert section.data["difference"]["ci_low"] > 0

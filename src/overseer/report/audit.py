@@ -51,10 +51,18 @@ class SectionSpec:
 
 
 def _registry() -> list[SectionSpec]:
-    from overseer.report import model_sections
+    from overseer.report import method_sections, model_sections, steering_sections
 
     return [
         SectionSpec("models", "Models under audit", model_sections.models_section),
+        SectionSpec("organism-card", "The organism's card", method_sections.organism_card_section),
+        SectionSpec("steer-organism", "Steering the organism (ground truth)",
+                    steering_sections.organism_sentiment_section),
+        SectionSpec("steer-truthfulqa", "Steering on TruthfulQA", steering_sections.truthfulqa_section),
+        SectionSpec("truth-probes", "Truth probes", method_sections.truth_probe_section),
+        SectionSpec("nsg-organism", "Faithfulness of self-explanations (NSG, organism)",
+                    method_sections.nsg_organism_section),
+        SectionSpec("estimation", "Mechanistic estimation", method_sections.estimation_section),
     ]
 
 
