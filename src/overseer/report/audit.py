@@ -51,7 +51,7 @@ class SectionSpec:
 
 
 def _registry() -> list[SectionSpec]:
-    from overseer.report import method_sections, model_sections, steering_sections
+    from overseer.report import method_sections, model_sections, probe_sections, steering_sections
 
     return [
         SectionSpec("models", "Models under audit", model_sections.models_section),
@@ -60,6 +60,9 @@ def _registry() -> list[SectionSpec]:
                     steering_sections.organism_sentiment_section),
         SectionSpec("steer-truthfulqa", "Steering on TruthfulQA", steering_sections.truthfulqa_section),
         SectionSpec("truth-probes", "Truth probes", method_sections.truth_probe_section),
+        SectionSpec("deception-organism", "Lie detection on the organism", probe_sections.organism_deception_section),
+        SectionSpec("elicit-organism", "Secret elicitation on the organism",
+                    probe_sections.organism_elicitation_section),
         SectionSpec("nsg-organism", "Faithfulness of self-explanations (NSG, organism)",
                     method_sections.nsg_organism_section),
         SectionSpec("estimation", "Mechanistic estimation", method_sections.estimation_section),
