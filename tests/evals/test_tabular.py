@@ -74,7 +74,7 @@ def test_missing_and_unsupported_files_are_dataset_errors(tmp_path):
     with pytest.raises(DatasetError, match="csv or .jsonl"):
         load_table(tmp_path / "t.xlsx")
     (tmp_path / "bad.jsonl").write_text("{not json}\n")
-    with pytest.raises(DatasetError, match="bad.jsonl:1"):
+    with pytest.raises(DatasetError, match="bad.jsonl line 1: not valid JSON"):
         load_table(tmp_path / "bad.jsonl")
 
 

@@ -1,8 +1,9 @@
-"""Where the shared data lives and the checks every CSV loader needs."""
+"""Where the shared data lives and the checks every CSV and JSONL loader needs."""
 
 from __future__ import annotations
 
 import csv
+import json
 import os
 from collections.abc import Iterator, Sequence
 from pathlib import Path
@@ -47,3 +48,15 @@ def read_csv_rows(path: Path, required: Sequence[str], what: str) -> Iterator[tu
             yield reader.line_num, row
         if not any_row:
             raise DatasetError(f"{what} at {path} has a header but no rows.")
+
+
+def read_jsonl(path: Path, expected: str = "one JSON object") -> Iterator[tuple[int, object]]:
+    """(line number, parsed value) for each non-blank line; a malformed line is a `DatasetError` naming it."""
+    for number, line in enumerate(Path(path).read_text(encoding="utf-8").splitlines(), start=1):
+        if not line.strip():
+            continue
+        try:
+            yield number, json.loads(line)
+        except json.JSONDecodeError as exc:
+            raise DatasetError(f"{path} line {number}: not valid JSON ({exc.msg}); each line must be "
+                               f"{expected}.") from None

@@ -5,11 +5,10 @@ An optional `prompt` field is prepended to both texts (with a newline), for pair
 
 from __future__ import annotations
 
-import json
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
-from overseer.data.common import read_csv_rows, require_file
+from overseer.data.common import read_csv_rows, read_jsonl, require_file
 from overseer.errors import DatasetError
 
 FIELDS = ("positive", "negative")
@@ -54,14 +53,7 @@ def load_pairs(path: str | Path) -> list[ContrastivePair]:
     suffix = path.suffix.lower()
     pairs: list[ContrastivePair] = []
     if suffix in (".jsonl", ".json"):
-        for line_no, line in enumerate(path.read_text(encoding="utf-8").splitlines(), start=1):
-            if not line.strip():
-                continue
-            try:
-                record = json.loads(line)
-            except json.JSONDecodeError as exc:
-                raise DatasetError(f"{path} line {line_no}: not valid JSON ({exc.msg}); each line must be one "
-                                   'object like {"positive": "...", "negative": "..."}.') from None
+        for line_no, record in read_jsonl(path, 'one object like {"positive": "...", "negative": "..."}'):
             pairs.append(_pair(record, f"{path} line {line_no}"))
     elif suffix in (".csv", ".tsv"):
         for line_no, row in read_csv_rows(path, FIELDS, "contrastive pairs CSV"):

@@ -17,6 +17,7 @@ from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any
 
+from overseer.data.common import read_jsonl
 from overseer.errors import DatasetError, MissingDependencyError
 
 LM_EVAL_METRICS = ("acc", "exact_match", "acc_norm", "em", "f1", "pass@1", "mc2", "mc1", "bleu")
@@ -83,17 +84,11 @@ def read_lm_eval(path: Path, metric: str | None = None) -> list[ItemScore]:
     task = match.group("task") if match else path.stem.removeprefix("samples_")
     model = _lm_eval_model(path)
     out = []
-    for number, line in enumerate(path.read_text().splitlines(), start=1):
-        if not line.strip():
-            continue
-        try:
-            row = json.loads(line)
-        except json.JSONDecodeError as exc:
-            raise DatasetError(f"{path}:{number} is not valid JSON ({exc.msg}).") from exc
+    for number, row in read_jsonl(path):
         key = metric or next((m for m in LM_EVAL_METRICS if m in row), None)
         if key is None or key not in row:
-            raise DatasetError(f"{path}:{number} has no metric {metric or 'among ' + ', '.join(LM_EVAL_METRICS)}; "
-                               "pick one with --metric.")
+            wanted = metric or "among " + ", ".join(LM_EVAL_METRICS)
+            raise DatasetError(f"{path} line {number}: has no metric {wanted}; pick one with --metric.")
         out.append(ItemScore(model, task, str(row.get("doc_id", number)), _as_float(row[key], path, number)))
     return out
 

@@ -17,7 +17,6 @@ one), 5 to 10 of them, and rows are not shared between groups (each group is one
 from __future__ import annotations
 
 import csv
-import json
 import random
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
@@ -25,6 +24,7 @@ from typing import Any
 
 import numpy as np
 
+from overseer.data.common import read_jsonl
 from overseer.errors import DatasetError, InvalidInputError
 
 BIN_NAMES = ("low", "medium", "high")
@@ -187,15 +187,9 @@ def _read_rows(path: Path) -> list[dict[str, Any]]:
             rows = list(csv.DictReader(handle))
     elif suffix in (".jsonl", ".ndjson"):
         rows = []
-        for number, line in enumerate(path.read_text().splitlines(), start=1):
-            if not line.strip():
-                continue
-            try:
-                row = json.loads(line)
-            except json.JSONDecodeError as exc:
-                raise DatasetError(f"{path}:{number} is not valid JSON ({exc.msg}).") from exc
+        for number, row in read_jsonl(path):
             if not isinstance(row, dict):
-                raise DatasetError(f"{path}:{number} must be a JSON object, got {type(row).__name__}.")
+                raise DatasetError(f"{path} line {number}: must be a JSON object, got {type(row).__name__}.")
             rows.append(row)
     else:
         raise DatasetError(f"{path}: use a .csv or .jsonl file.")
