@@ -83,3 +83,14 @@ def test_compare_rejects_unknown_method_and_layer(model_dir, tmp_path):
     assert result.exit_code == 1 and "magic" in result.output
     result = runner.invoke(app, ["compare", "--model", str(model_dir), "--layers", "99", "--out", str(tmp_path / "y")])
     assert result.exit_code == 1 and "out of range" in result.output
+
+
+def test_fit_on_the_organisms_planted_concept(tmp_path):
+    out = tmp_path / "sentiment"
+    result = runner.invoke(app, ["fit", "--model", "organism", "--method", "caa", "--layer", "2",
+                                 "--dataset", "organism:sentiment", "--limit", "32", "--out", str(out)])
+    assert result.exit_code == 0, result.output
+    assert json.loads((out / "fit.json").read_text()) == {"model": "organism", "layer": 2, "n_pos": 32, "n_neg": 32}
+    result = runner.invoke(app, ["fit", "--model", "organism", "--method", "caa", "--layer", "2",
+                                 "--dataset", "organism:bravery", "--out", str(tmp_path / "x")])
+    assert result.exit_code != 0 and "unknown concept" in result.output

@@ -51,7 +51,8 @@ def fit(
     method: str = typer.Option("odesteer", help="caa, repe, iti, linear_act, step_odesteer, odesteer"),
     layer: int = typer.Option(..., help="decoder block whose output is steered"),
     pairs: Path | None = typer.Option(None, help="JSONL/CSV of {positive, negative} pairs"),
-    dataset: str | None = typer.Option(None, help="or a built-in source: truthfulqa, or a Geometry-of-Truth set"),
+    dataset: str | None = typer.Option(None, help="or a built-in source: truthfulqa, a Geometry-of-Truth set, or "
+                                       "organism:CONCEPT (sentiment, politeness, truth, honesty, observed)"),
     limit: int = typer.Option(200, help="at most this many questions / statements from --dataset"),
     strength: float = typer.Option(1.0, help="default strength saved with the method (T for ODE methods)"),
     data: Path | None = typer.Option(None, help="shared data directory (default $OVERSEER_DATA or ../shared/data)"),
@@ -76,8 +77,13 @@ def fit(
             statements = load_geometry_of_truth(dataset, data, limit=limit)
             pos = [s.statement for s in statements if s.label]
             neg = [s.statement for s in statements if not s.label]
+        elif dataset.startswith("organism:"):
+            from overseer.models.organism.corpus import concept_pairs
+
+            pos, neg = concept_pairs(dataset.removeprefix("organism:"), n=limit)
         else:
-            raise InvalidInputError(f"unknown --dataset {dataset!r}: use truthfulqa or one of {', '.join(GOT_SETS)}.")
+            raise InvalidInputError(f"unknown --dataset {dataset!r}: use truthfulqa, organism:CONCEPT or one of "
+                                    f"{', '.join(GOT_SETS)}.")
         lm = load_model(model)
         lm.check_layer(layer)
         acts = capture(lm, pos + neg, [layer], progress=True)[:, 0]
