@@ -27,15 +27,20 @@ def load_geometry_of_truth(name: str, root: str | Path | None = None, limit: int
     if name not in GOT_SETS:
         raise DatasetError(f"unknown Geometry-of-Truth set '{name}'; available: {', '.join(GOT_SETS)}.")
     path = require_file(data_root(root) / "geometry_of_truth" / f"{name}.csv", f"geometry_of_truth/{name}.csv")
+    return read_statements(path, name, limit)
+
+
+def read_statements(path: Path, dataset: str, limit: int | None = None) -> list[Statement]:
+    """Statements from any CSV with `statement` and `label` (0/1) columns; other columns go to `extra`."""
     statements: list[Statement] = []
-    for line, row in read_csv_rows(path, ("statement", "label"), f"{name}.csv"):
+    for line, row in read_csv_rows(path, ("statement", "label"), f"statements CSV {Path(path).name}"):
         text, label = (row["statement"] or "").strip(), (row["label"] or "").strip()
         if not text:
-            raise DatasetError(f"{path} line {line}: empty statement.")
+            raise DatasetError(f"{path} line {line}: empty statement; remove the row or fill it in.")
         if label not in ("0", "1"):
-            raise DatasetError(f"{path} line {line}: label must be 0 or 1, got {label!r}.")
+            raise DatasetError(f"{path} line {line}: label must be 0 (false) or 1 (true), got {label!r}.")
         extra = {k: v for k, v in row.items() if k not in ("statement", "label") and k is not None}
-        statements.append(Statement(text, label == "1", name, extra))
+        statements.append(Statement(text, label == "1", dataset, extra))
         if limit is not None and len(statements) >= limit:
             break
     return statements

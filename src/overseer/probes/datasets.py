@@ -9,7 +9,8 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from overseer.data import GOT_SETS, load_geometry_of_truth
-from overseer.data.common import read_csv_rows, require_file
+from overseer.data.common import require_file
+from overseer.data.geometry_of_truth import read_statements
 from overseer.errors import DatasetError, MissingDependencyError
 
 
@@ -30,15 +31,7 @@ def load_statements(name_or_path: str, root: str | Path | None = None) -> list[L
         raise DatasetError(f"unknown dataset '{name_or_path}': use a Geometry-of-Truth set "
                            f"({', '.join(GOT_SETS)}) or the path of a CSV with statement,label columns.")
     require_file(path, f"statements CSV {path.name}")
-    rows = []
-    for line, row in read_csv_rows(path, ("statement", "label"), f"statements CSV {path.name}"):
-        text, label = (row["statement"] or "").strip(), (row["label"] or "").strip()
-        if not text:
-            raise DatasetError(f"{path} line {line}: empty statement; remove the row or fill it in.")
-        if label not in ("0", "1"):
-            raise DatasetError(f"{path} line {line}: label must be 0 (false) or 1 (true), got {label!r}.")
-        rows.append(LabelledStatement(text, int(label), path.stem))
-    return rows
+    return [LabelledStatement(s.statement, int(s.label), path.stem) for s in read_statements(path, path.stem)]
 
 
 def balanced_subset(statements: list[LabelledStatement], n: int | None, seed: int = 0) -> list[LabelledStatement]:
