@@ -9,14 +9,12 @@ from typing import Any
 from overseer.errors import ConfigurationError, MissingDependencyError
 from overseer.models.chat.base import (
     ChatModel,
-    ChatProviderError,
     ChatRequest,
     ChatResponse,
     LoopBoundClients,
-    TransientChatError,
     Usage,
 )
-from overseer.models.chat.openai_compat import _retry_after
+from overseer.models.chat.retry import translated_sdk_errors
 
 
 class AnthropicChatModel(ChatModel):
@@ -67,18 +65,8 @@ class AnthropicChatModel(ChatModel):
         return kwargs
 
     async def _one(self, kwargs: dict[str, Any]) -> Any:
-        errors = self._anthropic
-        try:
+        with translated_sdk_errors(self._anthropic, self.spec, "Anthropic"):
             return await self._client.messages.create(**kwargs)
-        except (errors.APIConnectionError, errors.APITimeoutError) as exc:
-            raise TransientChatError(f"connection error: {exc}") from exc
-        except errors.APIStatusError as exc:
-            # 529 is Anthropic's "overloaded".
-            if exc.status_code == 429 or exc.status_code >= 500:
-                raise TransientChatError(str(exc), exc.status_code, _retry_after(exc)) from exc
-            if exc.status_code in (401, 403):
-                raise ConfigurationError(f"{self.spec}: Anthropic rejected the API key ({exc}).") from exc
-            raise ChatProviderError(f"{self.spec}: request rejected with status {exc.status_code}: {exc}") from exc
 
     async def _complete(self, request: ChatRequest) -> ChatResponse:
         self._check_key()

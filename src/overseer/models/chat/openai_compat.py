@@ -8,25 +8,15 @@ from typing import Any
 from overseer.errors import ConfigurationError, MissingDependencyError
 from overseer.models.chat.base import (
     ChatModel,
-    ChatProviderError,
     ChatRequest,
     ChatResponse,
     LoopBoundClients,
     TokenLogprob,
-    TransientChatError,
     Usage,
 )
+from overseer.models.chat.retry import translated_sdk_errors
 
 OPENAI_BASE_URL = "https://api.openai.com/v1"
-
-
-def _retry_after(exc: Any) -> float | None:
-    response = getattr(exc, "response", None)
-    value = response.headers.get("retry-after") if response is not None else None
-    try:
-        return float(value) if value is not None else None
-    except ValueError:
-        return None
 
 
 class OpenAIChatModel(ChatModel):
@@ -91,18 +81,8 @@ class OpenAIChatModel(ChatModel):
             kwargs["seed"] = request.seed
         if request.logprobs:
             kwargs["logprobs"] = True
-        errors = self._openai
-        try:
+        with translated_sdk_errors(self._openai, self.spec, self.base_url):
             completion = await self._client.chat.completions.create(**kwargs)
-        except (errors.APIConnectionError, errors.APITimeoutError) as exc:
-            raise TransientChatError(f"connection error: {exc}") from exc
-        except errors.APIStatusError as exc:
-            if exc.status_code == 429 or exc.status_code >= 500:
-                raise TransientChatError(str(exc), exc.status_code, _retry_after(exc)) from exc
-            if exc.status_code in (401, 403):
-                raise ConfigurationError(f"{self.spec}: {self.base_url} rejected the API key ({exc}).") from exc
-            raise ChatProviderError(f"{self.spec}: the request was rejected with status {exc.status_code}: "
-                                    f"{exc}") from exc
         choices = sorted(completion.choices, key=lambda c: c.index)
         logprobs = None
         if request.logprobs:

@@ -4,8 +4,12 @@ from __future__ import annotations
 
 import asyncio
 import random
+from collections.abc import Iterator
+from contextlib import contextmanager
+from types import ModuleType
+from typing import Any
 
-from overseer.errors import InvalidInputError
+from overseer.errors import ConfigurationError, InvalidInputError
 from overseer.models.chat.base import (
     ChatModel,
     ChatProviderError,
@@ -14,6 +18,32 @@ from overseer.models.chat.base import (
     TransientChatError,
     WrappedChatModel,
 )
+
+
+def _retry_after(exc: Any) -> float | None:
+    response = getattr(exc, "response", None)
+    value = response.headers.get("retry-after") if response is not None else None
+    try:
+        return float(value) if value is not None else None
+    except ValueError:
+        return None
+
+
+@contextmanager
+def translated_sdk_errors(errors: ModuleType, spec: str, key_checker: str) -> Iterator[None]:
+    """Map the openai/anthropic SDKs' (same-named) errors onto overseer's: 429, 5xx (Anthropic's 529
+    "overloaded" included) and dropped connections are transient, 401/403 a configuration error,
+    anything else a rejected request."""
+    try:
+        yield
+    except (errors.APIConnectionError, errors.APITimeoutError) as exc:
+        raise TransientChatError(f"connection error: {exc}") from exc
+    except errors.APIStatusError as exc:
+        if exc.status_code == 429 or exc.status_code >= 500:
+            raise TransientChatError(str(exc), exc.status_code, _retry_after(exc)) from exc
+        if exc.status_code in (401, 403):
+            raise ConfigurationError(f"{spec}: {key_checker} rejected the API key ({exc}).") from exc
+        raise ChatProviderError(f"{spec}: the request was rejected with status {exc.status_code}: {exc}") from exc
 
 
 class RetryingChatModel(WrappedChatModel):
