@@ -50,7 +50,13 @@ class CountingFaultLayer:
         if faults.reject_after is not None and self.log.served >= faults.reject_after:
             return await _respond(send, 400, {"error": {"message": "injected interruption"}})
 
+        replayed = False
+
         async def replay():
+            nonlocal replayed
+            if replayed:  # after the body: whatever the client does next (a disconnect)
+                return await receive()
+            replayed = True
             return {"type": "http.request", "body": body, "more_body": False}
 
         status = {}

@@ -4,7 +4,7 @@ import json
 import httpx2
 import pytest
 
-from overseer.errors import ConfigurationError
+from overseer.errors import ConfigurationError, InvalidInputError
 from overseer.models.chat import ChatProviderError, chat_model
 from overseer.models.chat.anthropic import AnthropicChatModel
 
@@ -60,6 +60,15 @@ def test_request_moves_system_messages_to_the_system_field_and_sends_n_requests(
     headers = fake.requests[0].headers
     assert "sk-test" in (headers.get("x-api-key", "") + headers.get("authorization", ""))
     assert len(fake.requests) == 2
+
+
+def test_asking_anthropic_for_logprobs_is_a_clear_error_before_any_request():
+    fake = FakeAnthropic()
+    model = model_with(fake)
+    assert not model.supports_logprobs
+    with pytest.raises(InvalidInputError, match="no log-probabilities"):
+        asyncio.run(model.complete("hi", top_logprobs=5))
+    assert fake.requests == []
 
 
 def test_overloaded_anthropic_responses_are_retried():

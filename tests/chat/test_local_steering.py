@@ -33,6 +33,30 @@ def test_local_model_reports_usage_logprobs_and_n_choices():
     assert all(t.logprob <= 0 for t in response.logprobs[0])
 
 
+def test_top_logprobs_are_the_most_likely_tokens_in_order_and_greedy_picks_the_first():
+    lm = tiny_model("llama")
+    response = LocalChatModel(lm).complete_sync(ChatRequest.build("hi", max_tokens=3, top_logprobs=5))
+    for token in response.logprobs[0]:
+        values = [lp for _, lp in token.top]
+        assert len(token.top) == 5 and values == sorted(values, reverse=True)
+        assert token.top[0] == (token.token, pytest.approx(token.logprob))
+    enc = lm.encode([lm.chat_prompt([{"role": "user", "content": "hi"}])])
+    with torch.no_grad():
+        first = torch.log_softmax(lm.model(**enc).logits[0, -1].float(), -1)
+    expected = first.topk(5)
+    assert [lp for _, lp in response.logprobs[0][0].top] == pytest.approx(expected.values.tolist(), abs=1e-5)
+    assert [t for t, _ in response.logprobs[0][0].top] == [lm.tokenizer.decode([i]) for i in expected.indices]
+
+
+def test_a_set_stop_event_ends_generation_after_the_first_token():
+    import threading
+
+    stop = threading.Event()
+    stop.set()
+    response = LocalChatModel(tiny_model("llama")).complete_sync(ChatRequest.build("hi", max_tokens=50), stop)
+    assert response.usage.completion_tokens == 1
+
+
 def test_saved_steering_directory_is_applied_at_the_layer_its_config_records(tmp_path, monkeypatch):
     lm = tiny_model("llama")
     calls = []

@@ -23,6 +23,19 @@ def test_openai_provider_returns_texts_usage_and_logprobs_from_the_served_model(
     assert server.log.served == 1
 
 
+def test_top_logprobs_travel_through_the_server_and_the_cache_unchanged(server, tmp_path):
+    direct = run(server.chat.complete(HELLO, max_tokens=3, top_logprobs=4))
+    model = chat_model(server.spec, cache=tmp_path / "c.sqlite")
+    remote = run(model.complete(HELLO, max_tokens=3, top_logprobs=4))
+    cached = run(model.complete(HELLO, max_tokens=3, top_logprobs=4))
+    assert cached.cached and server.log.served == 1
+    for response in (remote, cached):
+        assert [[t for t, _ in tok.top] for tok in response.logprobs[0]] == \
+            [[t for t, _ in tok.top] for tok in direct.logprobs[0]]
+        assert [lp for tok in response.logprobs[0] for _, lp in tok.top] == \
+            pytest.approx([lp for tok in direct.logprobs[0] for _, lp in tok.top], abs=1e-6)
+
+
 def test_greedy_requests_are_deterministic_and_seeded_sampling_repeats(server):
     model = chat_model(server.spec)
     first = run(model.complete(HELLO, max_tokens=6))
@@ -75,7 +88,8 @@ def test_every_sampling_parameter_is_part_of_the_cache_key(server, tmp_path):
     model = chat_model(server.spec, cache=tmp_path / "c.sqlite")
     run(model.complete(HELLO, max_tokens=4))
     variants = [dict(max_tokens=5), dict(max_tokens=4, temperature=0.5, seed=1),
-                dict(max_tokens=4, temperature=0.5, seed=2), dict(max_tokens=4, n=2), dict(max_tokens=4, logprobs=True)]
+                dict(max_tokens=4, temperature=0.5, seed=2), dict(max_tokens=4, n=2), dict(max_tokens=4, logprobs=True),
+                dict(max_tokens=4, logprobs=True, top_logprobs=2)]
     for kwargs in variants:
         run(model.complete(HELLO, **kwargs))
     assert server.log.served == 1 + len(variants)

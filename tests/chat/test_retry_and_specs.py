@@ -55,7 +55,7 @@ def test_spec_parsing_reads_local_steering_options():
 
 @pytest.mark.parametrize("kwargs", [dict(messages=[]), dict(messages=[{"role": "robot", "content": "x"}]),
                                     dict(messages="hi", temperature=-1), dict(messages="hi", max_tokens=0),
-                                    dict(messages="hi", n=0)])
+                                    dict(messages="hi", n=0), dict(messages="hi", top_logprobs=21)])
 def test_bad_requests_are_rejected_before_reaching_a_provider(kwargs):
     with pytest.raises(InvalidInputError):
         ChatRequest.build(**kwargs)
@@ -67,3 +67,15 @@ def test_cache_key_changes_with_provider_model_and_messages():
             ChatRequest.build("hi!").key("openai", "a")}
     assert len(keys) == 4
     assert request.key("openai", "a") == ChatRequest.build([{"role": "user", "content": "hi"}]).key("openai", "a")
+
+
+def test_cache_keys_of_requests_without_top_logprobs_did_not_change():
+    import hashlib
+    import json
+
+    request = ChatRequest.build("hi", max_tokens=5, logprobs=True)
+    old_payload = {"provider": "openai", "model": "m", "messages": [{"role": "user", "content": "hi"}],
+                   "temperature": 0.0, "max_tokens": 5, "n": 1, "seed": None, "logprobs": True}
+    old_key = hashlib.sha256(json.dumps(old_payload, sort_keys=True, ensure_ascii=False).encode()).hexdigest()
+    assert request.key("openai", "m") == old_key
+    assert ChatRequest.build("hi", max_tokens=5, top_logprobs=3).key("openai", "m") != old_key

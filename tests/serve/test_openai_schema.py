@@ -1,4 +1,5 @@
 import httpx2
+import pytest
 
 
 def post(server, **body):
@@ -37,3 +38,42 @@ def test_unknown_model_streaming_and_bad_parameters_are_rejected(server):
     assert post(server, temperature=-1).status_code == 400
     assert post(server, messages=[{"role": "robot", "content": "x"}]).status_code == 400
     assert post(server, messages="nope").status_code == 422
+    assert post(server, top_logprobs=2).status_code == 400  # needs logprobs=true, as at OpenAI
+    assert post(server, logprobs=True, top_logprobs=21).status_code == 400
+
+
+def test_top_logprobs_follow_the_openai_schema(server):
+    data = post(server, max_tokens=2, temperature=0, logprobs=True, top_logprobs=3).json()
+    for token in data["choices"][0]["logprobs"]["content"]:
+        top = token["top_logprobs"]
+        assert len(top) == 3 and all(set(t) == {"token", "logprob", "bytes"} for t in top)
+        assert top[0]["token"] == token["token"]  # greedy: the generated token is the most likely
+
+
+def test_a_client_that_disconnects_stops_its_generation():
+    import time
+
+    from overseer.models.chat.local import LocalChatModel
+    from overseer.serve import create_app, start_in_thread
+
+    from helpers.tiny_models import tiny_model
+
+    lm = tiny_model("llama")
+    lm.model.generation_config.eos_token_id = None  # nothing ends generation but max_tokens or a stop
+    steps = []
+    lm.model.register_forward_hook(lambda *args: steps.append(time.monotonic()))
+    lm.model.register_forward_pre_hook(lambda *args: time.sleep(0.01))  # about 100 tokens a second at most
+    chat = LocalChatModel(lm, name="tiny")
+    chat._eos_ids = lambda: set()
+    with start_in_thread(create_app(chat, model_name="tiny")) as handle:
+        with pytest.raises(httpx2.TimeoutException):
+            httpx2.post(f"{handle.base_url}/chat/completions", timeout=0.5,
+                        json={"messages": [{"role": "user", "content": "go"}], "max_tokens": 5000})
+        time.sleep(1.5)
+        after_disconnect = len(steps)
+        time.sleep(1.0)
+        assert len(steps) == after_disconnect, "generation went on after the client left"
+        assert after_disconnect < 1000
+        reply = httpx2.post(f"{handle.base_url}/chat/completions", timeout=30,
+                            json={"messages": [{"role": "user", "content": "hi"}], "max_tokens": 2})
+        assert reply.status_code == 200  # the model is free again

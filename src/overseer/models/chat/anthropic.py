@@ -6,7 +6,7 @@ import asyncio
 import os
 from typing import Any
 
-from overseer.errors import ConfigurationError, MissingDependencyError
+from overseer.errors import ConfigurationError, InvalidInputError, MissingDependencyError
 from overseer.models.chat.base import (
     ChatModel,
     ChatRequest,
@@ -23,6 +23,7 @@ class AnthropicChatModel(ChatModel):
     not sent (they still separate cache entries); no log-probabilities."""
 
     provider = "anthropic"
+    supports_logprobs = False
 
     def __init__(self, model: str, api_key: str | None = None, base_url: str | None = None,
                  timeout: float = 120.0, http_client: Any = None) -> None:
@@ -70,6 +71,9 @@ class AnthropicChatModel(ChatModel):
 
     async def _complete(self, request: ChatRequest) -> ChatResponse:
         self._check_key()
+        if request.logprobs:
+            raise InvalidInputError(f"{self.spec}: the Anthropic API returns no log-probabilities; ask without "
+                                    "logprobs (for NSG: --answer-from text).")
         kwargs = self.request_kwargs(request)
         messages = await asyncio.gather(*(self._one(kwargs) for _ in range(request.n)))
         texts = ["".join(block.text for block in m.content if getattr(block, "type", "") == "text") for m in messages]

@@ -30,10 +30,17 @@ class TransientChatError(Exception):
         self.retry_after = retry_after
 
 
+MAX_TOP_LOGPROBS = 20  # OpenAI's limit for top_logprobs
+
+
 @dataclass(frozen=True)
 class TokenLogprob:
+    """One generated token's log-probability and, when asked for, the most likely alternatives at
+    that position (`top`: (token, logprob) pairs, most likely first; the generated token may be among them)."""
+
     token: str
     logprob: float
+    top: tuple[tuple[str, float], ...] = ()
 
 
 @dataclass(frozen=True)
@@ -56,10 +63,11 @@ class ChatRequest:
     n: int = 1
     seed: int | None = None
     logprobs: bool = False
+    top_logprobs: int = 0  # alternatives per generated token; implies logprobs
 
     @classmethod
     def build(cls, messages: Any, temperature: float = 0.0, max_tokens: int = 256, n: int = 1,
-              seed: int | None = None, logprobs: bool = False) -> ChatRequest:
+              seed: int | None = None, logprobs: bool = False, top_logprobs: int = 0) -> ChatRequest:
         if isinstance(messages, str):
             messages = [{"role": "user", "content": messages}]
         if not isinstance(messages, list | tuple) or not messages:
@@ -79,16 +87,23 @@ class ChatRequest:
             raise InvalidInputError(f"max_tokens must be >= 1, got {max_tokens}.")
         if n < 1:
             raise InvalidInputError(f"n must be >= 1, got {n}.")
+        if not 0 <= top_logprobs <= MAX_TOP_LOGPROBS:
+            raise InvalidInputError(f"top_logprobs must be between 0 and {MAX_TOP_LOGPROBS}, got {top_logprobs}.")
         return cls(tuple(pairs), float(temperature), int(max_tokens), int(n),
-                   None if seed is None else int(seed), bool(logprobs))
+                   None if seed is None else int(seed), bool(logprobs or top_logprobs), int(top_logprobs))
 
     def message_dicts(self) -> list[dict[str, str]]:
         return [{"role": role, "content": content} for role, content in self.messages]
 
+    def to_dict(self) -> dict[str, Any]:
+        out = {"messages": self.message_dicts(), "temperature": self.temperature, "max_tokens": self.max_tokens,
+               "n": self.n, "seed": self.seed, "logprobs": self.logprobs}
+        if self.top_logprobs:  # only when set, so caches written before top_logprobs existed keep their keys
+            out["top_logprobs"] = self.top_logprobs
+        return out
+
     def key(self, provider: str, model: str) -> str:
-        payload = {"provider": provider, "model": model, "messages": self.message_dicts(),
-                   "temperature": self.temperature, "max_tokens": self.max_tokens, "n": self.n,
-                   "seed": self.seed, "logprobs": self.logprobs}
+        payload = {"provider": provider, "model": model, **self.to_dict()}
         return hashlib.sha256(json.dumps(payload, sort_keys=True, ensure_ascii=False).encode()).hexdigest()
 
 
@@ -117,8 +132,9 @@ class ChatResponse:
         return cls(
             texts=list(data["texts"]), model=data["model"],
             usage=Usage(int(usage.get("prompt_tokens", 0)), int(usage.get("completion_tokens", 0))),
-            logprobs=None if logprobs is None else [[TokenLogprob(t["token"], float(t["logprob"])) for t in choice]
-                                                    for choice in logprobs],
+            logprobs=None if logprobs is None else [
+                [TokenLogprob(t["token"], float(t["logprob"]), tuple((a, float(b)) for a, b in t.get("top", ())))
+                 for t in choice] for choice in logprobs],
             finish_reasons=list(data.get("finish_reasons", [])), cached=bool(data.get("cached", False)),
         )
 
@@ -132,14 +148,16 @@ class ChatModel(ABC):
 
     provider: str = "base"
     model: str = ""
+    #: whether responses can carry token log-probabilities (and top alternatives)
+    supports_logprobs: bool = True
 
     @property
     def spec(self) -> str:
         return f"{self.provider}:{self.model}"
 
     async def complete(self, messages: Any, temperature: float = 0.0, max_tokens: int = 256, n: int = 1,
-                       seed: int | None = None, logprobs: bool = False) -> ChatResponse:
-        request = ChatRequest.build(messages, temperature, max_tokens, n, seed, logprobs)
+                       seed: int | None = None, logprobs: bool = False, top_logprobs: int = 0) -> ChatResponse:
+        request = ChatRequest.build(messages, temperature, max_tokens, n, seed, logprobs, top_logprobs)
         return await self.complete_request(request)
 
     async def complete_request(self, request: ChatRequest) -> ChatResponse:
@@ -201,6 +219,10 @@ class WrappedChatModel(ChatModel):
     @property
     def spec(self) -> str:
         return self.inner.spec
+
+    @property
+    def supports_logprobs(self) -> bool:  # type: ignore[override]
+        return self.inner.supports_logprobs
 
     async def _complete(self, request: ChatRequest) -> ChatResponse:
         return await self.inner.complete_request(request)

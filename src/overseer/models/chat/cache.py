@@ -63,7 +63,7 @@ class ResponseCache:
         with self._lock:
             self._conn.execute(
                 "INSERT OR REPLACE INTO responses VALUES (?, ?, ?, ?, ?, ?)",
-                (key, provider, model, json.dumps(_request_dict(request)),
+                (key, provider, model, json.dumps(request.to_dict()),
                  json.dumps(data), time.time()),
             )
 
@@ -74,11 +74,6 @@ class ResponseCache:
     def close(self) -> None:
         with self._lock:
             self._conn.close()
-
-
-def _request_dict(request: ChatRequest) -> dict:
-    return {"messages": request.message_dicts(), "temperature": request.temperature,
-            "max_tokens": request.max_tokens, "n": request.n, "seed": request.seed, "logprobs": request.logprobs}
 
 
 class CachedChatModel(WrappedChatModel):

@@ -4,12 +4,14 @@ from __future__ import annotations
 
 import asyncio
 import json
+import threading
 from collections.abc import Callable
 from contextlib import nullcontext
 from pathlib import Path
 from typing import Any
 
 import torch
+from transformers import StoppingCriteria, StoppingCriteriaList
 
 from overseer.errors import ConfigurationError, InvalidInputError, MissingDependencyError
 from overseer.models.chat.base import ChatModel, ChatRequest, ChatResponse, TokenLogprob, Usage
@@ -96,17 +98,27 @@ class LocalChatModel(ChatModel):
 
     async def _complete(self, request: ChatRequest) -> ChatResponse:
         async with self._get_lock():
-            return await asyncio.to_thread(self.complete_sync, request)
+            stop = threading.Event()
+            work = asyncio.get_running_loop().run_in_executor(None, self.complete_sync, request, stop)
+            try:
+                return await asyncio.shield(work)
+            except asyncio.CancelledError:
+                # The caller gave up (a client disconnected from `overseer serve`): stop generating at the
+                # next token, and hold the lock until the model is free again.
+                stop.set()
+                await asyncio.wait([work])
+                raise
 
-    def complete_sync(self, request: ChatRequest) -> ChatResponse:
+    def complete_sync(self, request: ChatRequest, stop: threading.Event | None = None) -> ChatResponse:
+        """Generate for one request; setting `stop` ends generation after the current token."""
         prompt = self.lm.chat_prompt(request.message_dicts())
         steering = (self.lm.intervene(self.steer_layer, self.steer_fn, positions="last")
                     if self.steer_fn is not None else nullcontext())
         with steering:
-            return self._generate(prompt, request)
+            return self._generate(prompt, request, stop)
 
     @torch.no_grad()
-    def _generate(self, prompt: str, request: ChatRequest) -> ChatResponse:
+    def _generate(self, prompt: str, request: ChatRequest, stop: threading.Event | None = None) -> ChatResponse:
         tokenizer = self.lm.tokenizer
         enc = self.lm.encode([prompt] * request.n)
         prompt_len = enc["input_ids"].shape[1]
@@ -116,6 +128,8 @@ class LocalChatModel(ChatModel):
             kwargs.update(do_sample=True, temperature=request.temperature, top_p=1.0, top_k=None)
         else:
             kwargs.update(do_sample=False, temperature=None, top_p=None, top_k=None)
+        if stop is not None:
+            kwargs["stopping_criteria"] = StoppingCriteriaList([_StopWhenSet(stop)])
         if request.seed is not None:
             torch.manual_seed(request.seed)
         out = self.lm.model.generate(**enc, **kwargs)
@@ -131,10 +145,19 @@ class LocalChatModel(ChatModel):
         logprobs = None
         if request.logprobs:
             logits = torch.stack(out.logits, dim=1).float()  # raw logits, before temperature
-            logp = torch.log_softmax(logits, dim=-1).gather(-1, new.unsqueeze(-1)).squeeze(-1)
-            logprobs = [[TokenLogprob(tokenizer.decode([tok]), float(lp))
-                         for tok, lp in zip(new[i, :lengths[i]].tolist(), logp[i, :lengths[i]].tolist(), strict=True)]
-                        for i in range(request.n)]
+            all_logp = torch.log_softmax(logits, dim=-1)
+            logp = all_logp.gather(-1, new.unsqueeze(-1)).squeeze(-1)
+            top_lp, top_ids = all_logp.topk(request.top_logprobs, dim=-1) if request.top_logprobs else (None, None)
+            logprobs = []
+            for i in range(request.n):
+                tokens = []
+                for j, (tok, lp) in enumerate(zip(new[i, :lengths[i]].tolist(), logp[i, :lengths[i]].tolist(),
+                                                  strict=True)):
+                    top = () if top_ids is None else tuple(
+                        (tokenizer.decode([a]), float(b)) for a, b in zip(top_ids[i, j].tolist(), top_lp[i, j].tolist(),
+                                                                         strict=True))
+                    tokens.append(TokenLogprob(tokenizer.decode([tok]), float(lp), top))
+                logprobs.append(tokens)
         prompt_tokens = int(enc["attention_mask"][0].sum())
         return ChatResponse(texts=texts, model=self.model, usage=Usage(prompt_tokens, sum(lengths)),
                             logprobs=logprobs, finish_reasons=reasons)
@@ -145,3 +168,11 @@ class LocalChatModel(ChatModel):
         if self.lm.tokenizer.eos_token_id is not None:
             ids.add(self.lm.tokenizer.eos_token_id)
         return ids
+
+
+class _StopWhenSet(StoppingCriteria):
+    def __init__(self, event: threading.Event) -> None:
+        self.event = event
+
+    def __call__(self, input_ids: torch.Tensor, scores: torch.Tensor, **kwargs: Any) -> torch.Tensor:
+        return torch.full((input_ids.shape[0],), self.event.is_set(), dtype=torch.bool, device=input_ids.device)

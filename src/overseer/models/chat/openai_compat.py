@@ -81,12 +81,16 @@ class OpenAIChatModel(ChatModel):
             kwargs["seed"] = request.seed
         if request.logprobs:
             kwargs["logprobs"] = True
+        if request.top_logprobs:
+            kwargs["top_logprobs"] = request.top_logprobs
         with translated_sdk_errors(self._openai, self.spec, self.base_url):
             completion = await self._client.chat.completions.create(**kwargs)
         choices = sorted(completion.choices, key=lambda c: c.index)
         logprobs = None
         if request.logprobs:
-            logprobs = [[TokenLogprob(t.token, float(t.logprob)) for t in (c.logprobs.content or [])]
+            logprobs = [[TokenLogprob(t.token, float(t.logprob),
+                                      tuple((a.token, float(a.logprob)) for a in (t.top_logprobs or ())))
+                         for t in (c.logprobs.content or [])]
                         if c.logprobs is not None else [] for c in choices]
         usage = completion.usage
         return ChatResponse(
