@@ -2,7 +2,7 @@ import pytest
 from typer.testing import CliRunner
 
 from overseer.cli import app, main
-from overseer.errors import ModelNotFoundError
+from overseer.errors import ConfigurationError, ModelNotFoundError
 
 
 def test_help_lists_the_command_groups():
@@ -29,3 +29,14 @@ def test_bad_model_is_one_clear_line_and_a_nonzero_exit(capsys):
 def test_debug_shows_the_underlying_exception():
     with pytest.raises(ModelNotFoundError):
         main(["--debug", "models", "inspect", "no-such-model-anywhere"])
+
+
+def test_errors_inside_subcommands_print_one_line_and_honour_debug(capsys):
+    args = ["nsg", "run", "--data", "builtin", "--no-cache"]  # no --reference: a configuration error
+    with pytest.raises(SystemExit) as exit_info:
+        main(args)
+    assert exit_info.value.code == 1
+    err = capsys.readouterr().err
+    assert err.count("error:") == 1 and "--reference" in err and "Traceback" not in err
+    with pytest.raises(ConfigurationError, match="--reference"):
+        main(["--debug", *args])

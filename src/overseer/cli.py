@@ -9,6 +9,7 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
+from overseer.cli_errors import EXIT_ERROR, print_error, set_debug
 from overseer.errors import OverseerError
 
 app = typer.Typer(help="Audit language models with the methods of current alignment research.",
@@ -44,6 +45,7 @@ err_console = Console(stderr=True)
 @app.callback()
 def _root(debug: bool = typer.Option(False, "--debug", help="Show full tracebacks for errors.")) -> None:
     """overseer: steering, probes, estimation and evals for any Hugging Face causal LM."""
+    set_debug(debug)
 
 
 @models_app.command("list")
@@ -105,8 +107,10 @@ def main(argv: list[str] | None = None) -> None:
     except OverseerError as exc:
         if "--debug" in args:
             raise
-        err_console.print(f"[bold red]error:[/] {exc}", highlight=False, soft_wrap=True)
-        sys.exit(1)
+        print_error(exc)
+        sys.exit(EXIT_ERROR)
+    finally:
+        set_debug(False)  # main() may be called again in the same process (tests, notebooks)
 
 
 if __name__ == "__main__":

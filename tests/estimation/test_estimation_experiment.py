@@ -108,7 +108,7 @@ def test_cli_rare_runs():
 )
 def test_cli_reports_bad_arguments_as_one_clear_line(args, fragment):
     out = runner.invoke(app, args)
-    assert out.exit_code == 2
+    assert out.exit_code == 1
     assert "error:" in out.output and fragment in out.output
 
 

@@ -12,6 +12,7 @@ from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
+from overseer.cli_errors import fail
 from overseer.errors import InvalidInputError, OverseerError
 from overseer.estimation.cumulants import ESTIMATOR_NAMES, make_cumulant_estimator
 from overseer.estimation.experiment import CompareConfig, run_compare
@@ -26,11 +27,6 @@ app = typer.Typer(
     no_args_is_help=True,
 )
 console = Console()
-
-
-def _fail(err: OverseerError) -> typer.Exit:
-    console.print(f"[red]error:[/red] {err}")
-    return typer.Exit(code=2)
 
 
 def _set_threads(threads: int | None) -> None:
@@ -82,7 +78,7 @@ def mlp_command(
         with console.status(f"sampling the ground truth ({gt_samples:,} samples)"):
             truth = sample_ground_truth(mlp, n_samples=gt_samples)
     except OverseerError as err:
-        raise _fail(err) from err
+        fail(err)
 
     last = depth - 1
     table = Table(
@@ -169,7 +165,7 @@ def compare_command(
             task = progress.add_task("MLPs (width x seed)", total=len(config.widths) * config.seeds)
             result = run_compare(config, on_task=lambda desc: progress.update(task, advance=1, description=desc))
     except OverseerError as err:
-        raise _fail(err) from err
+        fail(err)
 
     (out_dir / "results.json").write_text(json.dumps(result.to_dict(), indent=1, default=float))
     plot_error_vs_flops(result, out_dir / "error_vs_flops.png")
@@ -235,7 +231,7 @@ def rare_command(
                 estimators=tuple(e.strip() for e in estimators.split(",") if e.strip()),
             )
     except OverseerError as err:
-        raise _fail(err) from err
+        fail(err)
     table = Table(title=f"P(z > {threshold:g}) after {hidden_layers} {act} layers, width {width}")
     for col in ("estimator", "MSE", "relative RMSE", "FLOPs", "sampling MSE\nsame FLOPs", "advantage"):
         table.add_column(col, justify="right" if col != "estimator" else "left")

@@ -12,6 +12,7 @@ from rich.console import Console
 from rich.markup import escape
 from rich.table import Table
 
+from overseer.cli_errors import fail
 from overseer.errors import InvalidInputError, OverseerError
 from overseer.runs import run_dir
 
@@ -38,11 +39,6 @@ def _ints(text: str, what: str) -> list[int]:
         return [int(x) for x in text.split(",") if x.strip()]
     except ValueError:
         raise InvalidInputError(f"--{what} must be comma-separated integers, got {text!r}.") from None
-
-
-def _fail(exc: OverseerError) -> None:
-    console.print(f"[red]error:[/red] {exc}")
-    raise typer.Exit(code=1)
 
 
 @app.command()
@@ -93,7 +89,7 @@ def fit(
         meta = {"model": model, "layer": lm.check_layer(layer), "n_pos": len(pos), "n_neg": len(neg)}
         (target / "fit.json").write_text(json.dumps(meta, indent=2))
     except OverseerError as exc:
-        _fail(exc)
+        fail(exc)
     console.print(f"fitted {method} at layer {layer} on {len(pos)} positive / {len(neg)} negative texts -> {target}")
 
 
@@ -130,7 +126,7 @@ def generate(
         with intervene(lm, at, steerer.apply):
             steered = lm_generate(lm, prompts, **kwargs)
     except OverseerError as exc:
-        _fail(exc)
+        fail(exc)
     table = Table(title=f"{steerer.name} at layer {at}, strength {steerer.strength:g}")
     for column in ("prompt", "unsteered", "steered"):
         table.add_column(column, overflow="fold")
@@ -190,7 +186,7 @@ def compare(
         cells = run_compare(lm, runner, target, method_list, layer_list, strength_list, kwargs,
                             log=lambda line: console.print(escape(line), highlight=False))
     except OverseerError as exc:
-        _fail(exc)
+        fail(exc)
     config = {"model": model, "task": task, "methods": method_list, "layers": layer_list,
               "strengths": strength_list, "n": n, "n_components": n_components}
     config["fit_counts"] = fit_counts(target)
