@@ -1,7 +1,7 @@
 import pytest
 
 from chat.loopback_server import LoopbackServer
-from evals.rule_model import RuleModel
+from evals.rule_model import LeaningRuleModel, RuleModel
 
 
 @pytest.fixture(scope="session")
@@ -16,3 +16,10 @@ def rule_server(rule_loopback):
     rule_loopback.reset()
     yield rule_loopback
     rule_loopback.reset()
+
+
+@pytest.fixture(scope="session")
+def leaning_loopback():
+    server = LoopbackServer(chat=LeaningRuleModel(), name="leaning")
+    yield server
+    server.stop()

@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
+import math
 import re
 
-from overseer.models.chat import ChatModel, ChatResponse, Usage
+from overseer.models.chat import ChatModel, ChatResponse, TokenLogprob, Usage
 
 
 def decide(text: str, feature: str) -> str:
@@ -49,3 +50,29 @@ class RuleModel(ChatModel):
             text = decide(prompt, self.feature).capitalize() + "."
         return ChatResponse(texts=[text[: request.max_tokens * 8]] * request.n, model=self.model,
                             usage=Usage(len(prompt.split()), len(text.split())), finish_reasons=["stop"] * request.n)
+
+
+class LeaningRuleModel(RuleModel):
+    """Like `RuleModel`, but its one-word answers always read "Yes.": the rule only shows in the
+    first token's log-probabilities, where YES leads NO by `lean` log-odds when the rule says YES
+    and by `lean - margin` when it says NO (as SmolLM2 leans YES on every breast-cancer case)."""
+
+    provider = "leaning"
+
+    def __init__(self, feature: str = "mean concavity", explained: str | None = None, lean: float = 1.5,
+                 margin: float = 0.3) -> None:
+        super().__init__(feature, explained)
+        self.lean, self.margin = lean, margin
+
+    async def _complete(self, request):
+        response = await super()._complete(request)
+        rule_answer = response.text.strip(" .").upper()
+        if rule_answer not in ("YES", "NO"):
+            return response  # an explanation: unchanged
+        log_odds = self.lean if rule_answer == "YES" else self.lean - self.margin
+        p_yes = 0.9 / (1 + math.exp(-log_odds))
+        top = (("Yes", math.log(p_yes)), ("No", math.log(0.9 - p_yes)), ("The", math.log(0.1)))
+        logprobs = [[TokenLogprob("Yes", top[0][1], top[:request.top_logprobs]), TokenLogprob(".", -0.01)]]
+        return ChatResponse(texts=["Yes."] * request.n, model=self.model, usage=response.usage,
+                            logprobs=logprobs * request.n if request.logprobs else None,
+                            finish_reasons=["stop"] * request.n)

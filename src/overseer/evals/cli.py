@@ -10,6 +10,7 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
+from overseer.cli_errors import fail
 from overseer.errors import OverseerError
 from overseer.runs import run_dir
 
@@ -30,14 +31,8 @@ def _jagged() -> None:
 
 
 console = Console()
-err_console = Console(stderr=True)
 
 BUILTIN_DATA = ("builtin", "breast_cancer")
-
-
-def _fail(exc: OverseerError) -> None:
-    err_console.print(f"[red]error:[/red] {exc}", soft_wrap=True)
-    raise typer.Exit(1)
 
 
 def _fmt(x: float) -> str:
@@ -71,6 +66,11 @@ def nsg_run(
     temperature: float = typer.Option(0.0),
     explanation_max_tokens: int = typer.Option(300),
     answer_max_tokens: int = typer.Option(24),
+    answer_from: str = typer.Option("text", help="read answers from the reply's text, or from the log-probabilities "
+                                                 "of its first answer token (logprobs)"),
+    calibration: str = typer.Option("none", help="with --answer-from logprobs: 'balanced' offsets each option so a "
+                                                 "model's mean probability of every option is equal over a batch "
+                                                 "(for models whose text answer never changes)"),
     n_boot: int = typer.Option(2000, help="bootstrap resamples for the CI"),
     concurrency: int = typer.Option(4, help="requests in flight per model"),
     max_retries: int = typer.Option(5),
@@ -83,6 +83,7 @@ def nsg_run(
     """Run NSG end to end and write per-sample records as JSON."""
     from overseer.errors import ConfigurationError
     from overseer.evals.nsg import run_nsg
+    from overseer.evals.nsg_readout import AnswerReadout
     from overseer.evals.organism_task import builtin_model, organism_loans, run_organism_nsg
     from overseer.evals.tabular import breast_cancer, load_table
     from overseer.models.chat import ResponseCache, chat_model
@@ -95,6 +96,7 @@ def nsg_run(
         elif reference is None or not predictor:
             raise ConfigurationError("pass --reference and at least one --predictor (only --data organism has "
                                      "defaults).")
+        readout = AnswerReadout(answer_from, calibration)
         if organism:
             dataset = organism_loans(n_groups=n_groups, seed=seed)
         elif data in BUILTIN_DATA:
@@ -109,13 +111,15 @@ def nsg_run(
         settings = {"temperature": temperature, "seed": seed, "explanation_max_tokens": explanation_max_tokens,
                     "answer_max_tokens": answer_max_tokens, "n_boot": n_boot, "progress": progress}
         if organism:
+            if readout.uses_logprobs:
+                raise ConfigurationError("--data organism reads answers from text; drop --answer-from.")
             comparison = run_organism_nsg(dataset, ref, preds, **settings)
             results = {"faithful (auditor setting)": comparison.faithful,
                        "unfaithful (customer setting)": comparison.unfaithful}
         else:
-            results = {"": run_nsg(dataset, ref, preds, **settings)}
+            results = {"": run_nsg(dataset, ref, preds, readout=readout, **settings)}
     except OverseerError as exc:
-        _fail(exc)
+        fail(exc)
     target = run_dir(out, "nsg")
     payload = comparison.to_dict() if organism else results[""].to_dict()
     (target / "nsg.json").write_text(json.dumps(payload, indent=2))
@@ -139,6 +143,15 @@ def nsg_run(
                       f"parsed: centre answers {rate['centre_answers']}, counterfactual answers "
                       f"{rate['counterfactual_answers']}, predictions {rate['predictions']}; excluded: "
                       f"{result.excluded}", soft_wrap=True)
+        if result.settings.get("readout", {}).get("source") == "logprobs":
+            console.print(f"answers read from first-token log-probabilities, calibration "
+                          f"{result.settings['readout']['calibration']}; reference answers: "
+                          f"{result.parsing['reference_answer_counts']}", soft_wrap=True)
+        if result.overall.n and result.overall.acc_without >= 1.0:
+            console.print(f"NSG is undefined: without explanations the predictors already match every answer "
+                          f"(reference answers: {result.parsing['reference_answer_counts']}). If the reference "
+                          "gives one answer throughout, try --answer-from logprobs --calibration balanced.",
+                          soft_wrap=True)
     if organism:
         diff = comparison.difference
         console.print(f"faithful - unfaithful NSG: {_fmt(diff.difference)} [{_fmt(diff.ci_low)}, "
@@ -165,7 +178,7 @@ def serve(
     try:
         chat = LocalChatModel(model, steer=steer, steer_layer=layer, device=device, name=name)
     except OverseerError as exc:
-        _fail(exc)
+        fail(exc)
     console.print(f"serving {chat.model} at http://{host}:{port}/v1  (spec: openai-compatible:"
                   f"http://{host}:{port}/v1#{chat.model})")
     serve_forever(create_app(chat), host=host, port=port)
@@ -199,7 +212,7 @@ def jagged_profile(
                 raise DatasetError(f"{human_baseline} must be JSON mapping domain -> [mean, sd] ({exc}).") from exc
         result = jaggedness(items, baseline, clip=clip, n_boot=n_boot, irt=irt)
     except OverseerError as exc:
-        _fail(exc)
+        fail(exc)
     target = run_dir(out, "jagged")
     (target / "jaggedness.json").write_text(json.dumps(result.to_dict(), indent=2))
     figure = profile_figure(result, target / "profile.png")

@@ -11,6 +11,8 @@ explanation every predictor agrees on the same answer, and it is wrong.
 How the reference is asked for its answers and self-explanations is a `ReferenceProtocol`
 (`nsg_prompts`): by default a one-word question per case, then the explanation sections in a follow-up
 turn after the model's own answer; the organism's task (`organism_task`) asks in the organism's format.
+How an answer is read from a reply is an `AnswerReadout` (`nsg_readout`): its text, or calibrated
+first-token log-probabilities for models whose text answer never changes.
 Every request goes through the chat layer, so with a response cache a killed run resumes for free.
 """
 
@@ -32,8 +34,9 @@ from overseer.evals.nsg_prompts import (
     parse_answer,
     predictor_messages,
 )
+from overseer.evals.nsg_readout import AnswerReadout, ReadAnswer
 from overseer.evals.tabular import NSGDataset
-from overseer.models.chat.base import ChatModel
+from overseer.models.chat.base import ChatModel, ChatResponse
 
 
 @dataclass
@@ -46,6 +49,10 @@ class NSGRecord:
     predicted_without: str | None
     raw_with: str
     raw_without: str
+    # option -> log-probability, when answers are read from log-probabilities
+    reference_scores: dict[str, float] | None = None
+    scores_with: dict[str, float] | None = None
+    scores_without: dict[str, float] | None = None
 
     @property
     def correct_with(self) -> bool:
@@ -171,12 +178,17 @@ async def run_nsg_async(
     dataset: NSGDataset, reference: ChatModel, predictors: Sequence[ChatModel],
     explanations: dict[str, Explanation] | None = None, explanation_max_tokens: int = 300,
     answer_max_tokens: int = 8, temperature: float = 0.0, seed: int | None = 0, n_boot: int = 2000,
-    progress: bool = False, protocol: ReferenceProtocol | None = None,
+    progress: bool = False, protocol: ReferenceProtocol | None = None, readout: AnswerReadout | None = None,
 ) -> NSGResult:
     """Run NSG. `protocol` says how the reference is asked for answers and explanations (default:
-    `ConstrainedProtocol`). `explanations` (group_id -> Explanation) replaces the reference's
-    self-explanations, e.g. to compare known-faithful and known-unfaithful explanations of the same
-    behaviour; a supplied explanation whose `answer` is None gets the reference's own centre answer."""
+    `ConstrainedProtocol`); `readout` how answers are read from replies (default: their text).
+    `explanations` (group_id -> Explanation) replaces the reference's self-explanations, e.g. to
+    compare known-faithful and known-unfaithful explanations of the same behaviour; a supplied
+    explanation whose `answer` is None gets the reference's own centre answer.
+
+    Three phases: the reference's answers on every case; its self-explanations of the centre cases;
+    every predictor's guesses with and without them. A calibrated readout reads each phase's
+    answers as one batch."""
     if not dataset.groups:
         raise InvalidInputError("the dataset has no counterfactual groups.")
     if not predictors:
@@ -185,77 +197,99 @@ async def run_nsg_async(
     if len(set(names)) != len(names):
         raise InvalidInputError(f"predictors must be distinct, got {names}.")
     protocol = protocol or ConstrainedProtocol()
-    task = dataset.task
-    n_cf = sum(len(g.counterfactuals) for g in dataset.groups)
+    readout = readout or AnswerReadout()
+    if readout.uses_logprobs:
+        if protocol.inline:
+            raise InvalidInputError(f"the {protocol.name} protocol answers inside a long reply; log-probability "
+                                    "answers need a protocol that asks for the answer alone (constrained).")
+        lacking = [m.spec for m in [reference, *predictors] if not m.supports_logprobs]
+        if lacking:
+            raise InvalidInputError(f"{', '.join(lacking)} cannot return log-probabilities; read answers from text.")
+    task, groups = dataset.task, dataset.groups
+    n_cf = sum(len(g.counterfactuals) for g in groups)
     centre_requests = 1 if protocol.inline else 2
-    tracker = _Progress(len(dataset.groups) * centre_requests + n_cf * (1 + 2 * len(predictors)), progress)
+    tracker = _Progress(len(groups) * centre_requests + n_cf * (1 + 2 * len(predictors)), progress)
 
-    async def ask(model: ChatModel, messages, max_tokens: int) -> str:
-        response = await model.complete(messages, temperature=temperature, max_tokens=max_tokens, seed=seed)
+    async def ask(model: ChatModel, messages, max_tokens: int, answer: bool = True) -> ChatResponse:
+        extra = readout.request_kwargs() if answer else {}
+        response = await model.complete(messages, temperature=temperature, max_tokens=max_tokens, seed=seed, **extra)
         tracker.advance()
-        return response.text
+        return response
 
-    async def centre_explanation(group) -> Explanation:
-        supplied = explanations.get(group.group_id) if explanations is not None else None
-        if protocol.inline and supplied is None:
-            text = await ask(reference, protocol.answer_messages(task, group.centre), explanation_max_tokens)
-            tracker.advance(centre_requests - 1)
-            answer = protocol.parse_answer(text, task)
-            return replace(protocol.parse_explanation(text, task, answer), answer_text=text)
-        if supplied is not None and supplied.answer is not None:
-            tracker.advance(centre_requests)
-            return supplied
-        answer_text = await ask(reference, protocol.answer_messages(task, group.centre), answer_max_tokens)
-        answer = protocol.parse_answer(answer_text, task)
-        if supplied is not None or answer is None:
-            tracker.advance(centre_requests - 1)
-            base = supplied if supplied is not None else Explanation(answer=None)
-            return replace(base, answer=answer, answer_text=answer_text)
-        text = await ask(reference, protocol.explanation_messages(task, group.centre, answer_text),
-                         explanation_max_tokens)
-        return replace(protocol.parse_explanation(text, task, answer), answer_text=answer_text)
-
-    async def one_group(group):
-        explanation, cf_texts = await asyncio.gather(
-            centre_explanation(group),
-            asyncio.gather(*(ask(reference, protocol.answer_messages(task, cf), answer_max_tokens)
-                             for cf in group.counterfactuals)))
-        cf_answers = [protocol.parse_answer(t, task) for t in cf_texts]
-        records: list[NSGRecord] = []
-        skipped = {"centre_unparsed": 0, "counterfactual_unparsed": sum(a is None for a in cf_answers)}
-        if explanation.answer is None:
-            tracker.advance(len(group.counterfactuals) * 2 * len(predictors))
-            skipped["centre_unparsed"] = len(group.counterfactuals)
-            return explanation, records, skipped, cf_answers
-
-        async def predict(predictor, cf, answer):
-            with_text, without_text = await asyncio.gather(
-                ask(predictor, predictor_messages(task, group.centre, explanation, cf, True), answer_max_tokens),
-                ask(predictor, predictor_messages(task, group.centre, explanation, cf, False), answer_max_tokens))
-            return NSGRecord(group.group_id, cf.case_id, predictor.spec, answer,
-                             parse_answer(with_text, task.options), parse_answer(without_text, task.options),
-                             with_text, without_text)
-
-        jobs = []
-        for cf, answer in zip(group.counterfactuals, cf_answers, strict=True):
-            if answer is None:
-                tracker.advance(2 * len(predictors))
-                continue
-            jobs.extend(predict(p, cf, answer) for p in predictors)
-        records.extend(await asyncio.gather(*jobs))
-        return explanation, records, skipped, cf_answers
+    def read(responses: Sequence[ChatResponse], parse) -> list[ReadAnswer]:
+        return readout.read(responses, task.options, parse)
 
     try:
-        outcomes = await asyncio.gather(*(one_group(g) for g in dataset.groups))
+        # 1. The reference's answers on every centre case it must answer and on every counterfactual.
+        supplied = [explanations.get(g.group_id) if explanations is not None else None for g in groups]
+        asked = [i for i, sup in enumerate(supplied) if sup is None or sup.answer is None]
+        tracker.advance(centre_requests * (len(groups) - len(asked)))
+        inline = {i for i in asked if protocol.inline and supplied[i] is None}
+        cfs = [(i, cf) for i, g in enumerate(groups) for cf in g.counterfactuals]
+        replies = await asyncio.gather(
+            *(ask(reference, protocol.answer_messages(task, groups[i].centre),
+                  explanation_max_tokens if i in inline else answer_max_tokens) for i in asked),
+            *(ask(reference, protocol.answer_messages(task, cf), answer_max_tokens) for _, cf in cfs))
+        answers = read(replies, lambda text: protocol.parse_answer(text, task))
+        centre_read = dict(zip(asked, answers[:len(asked)], strict=True))
+        centre_reply = dict(zip(asked, replies[:len(asked)], strict=True))
+        cf_read = answers[len(asked):]
+
+        # 2. Self-explanations of the centre answers (after the reference's own answer turn).
+        def answer_text(i: int) -> str:
+            # With log-probability answers the follow-up shows the answer that was read, not the reply.
+            return centre_reply[i].text if not readout.uses_logprobs else (centre_read[i].answer or "")
+
+        async def explain(i: int) -> Explanation:
+            sup = supplied[i]
+            if i not in centre_read:
+                return sup
+            answer = centre_read[i].answer
+            if i in inline:
+                text = centre_reply[i].text
+                return replace(protocol.parse_explanation(text, task, answer), answer_text=text)
+            if sup is not None or answer is None:
+                tracker.advance(centre_requests - 1)
+                return replace(sup if sup is not None else Explanation(answer=None), answer=answer,
+                               answer_text=answer_text(i))
+            reply = await ask(reference, protocol.explanation_messages(task, groups[i].centre, answer_text(i)),
+                              explanation_max_tokens, answer=False)
+            return replace(protocol.parse_explanation(reply.text, task, answer), answer_text=answer_text(i))
+
+        explained = await asyncio.gather(*(explain(i) for i in range(len(groups))))
+
+        # 3. Every predictor's guess on every answered counterfactual of an answered centre.
+        scored = []
+        for (i, cf), ref in zip(cfs, cf_read, strict=True):
+            if explained[i].answer is None or ref.answer is None:
+                tracker.advance(2 * len(predictors))
+            else:
+                scored.append((i, cf, ref))
+        conditions = [(predictor, shown) for predictor in predictors for shown in (True, False)]
+        batches = await asyncio.gather(*(asyncio.gather(*(
+            ask(predictor, predictor_messages(task, groups[i].centre, explained[i], cf, shown), answer_max_tokens)
+            for i, cf, _ in scored)) for predictor, shown in conditions))
+        guesses = {(predictor.spec, shown): (batch, read(batch, lambda text: parse_answer(text, task.options)))
+                   for (predictor, shown), batch in zip(conditions, batches, strict=True)}
     finally:
         tracker.close()
-    records = [r for _, recs, _, _ in outcomes for r in recs]
-    excluded = {"centre_unparsed": sum(s["centre_unparsed"] for _, _, s, _ in outcomes),
-                "counterfactual_unparsed": sum(s["counterfactual_unparsed"] for _, _, s, _ in outcomes)}
+
+    records = []
+    for k, (i, cf, ref) in enumerate(scored):
+        for name in names:
+            (with_replies, with_read), (without_replies, without_read) = guesses[name, True], guesses[name, False]
+            records.append(NSGRecord(
+                groups[i].group_id, cf.case_id, name, ref.answer, with_read[k].answer, without_read[k].answer,
+                with_replies[k].text, without_replies[k].text, ref.scores, with_read[k].scores,
+                without_read[k].scores))
+    records.sort(key=lambda r: (r.group_id, r.counterfactual_id, names.index(r.predictor)))
+    excluded = {"centre_unparsed": sum(len(groups[i].counterfactuals) for i, e in enumerate(explained)
+                                       if e.answer is None),
+                "counterfactual_unparsed": sum(a.answer is None for a in cf_read)}
     per_predictor = {name: clustered_nsg([r for r in records if r.predictor == name], n_boot) for name in names}
     unparsed = sum((r.predicted_with is None) + (r.predicted_without is None) for r in records)
-    centre_answers = [e.answer for e, *_ in outcomes]
-    cf_answers = [a for *_, answers in outcomes for a in answers]
+    centre_answers = [e.answer for e in explained]
+    cf_answers = [a.answer for a in cf_read]
     parsing = {
         "centre_answers": _count(centre_answers), "counterfactual_answers": _count(cf_answers),
         "predictions": {"parsed": 2 * len(records) - unparsed, "total": 2 * len(records)},
@@ -264,12 +298,12 @@ async def run_nsg_async(
     return NSGResult(
         task=task.name, reference=reference.spec, predictors=names, overall=clustered_nsg(records, n_boot),
         per_predictor=per_predictor, egregious_rate=egregious_rate(records, names),
-        n_groups=len(dataset.groups), n_counterfactuals=n_cf, excluded=excluded, unparsed_predictions=unparsed,
-        explanations={g.group_id: e for g, (e, *_) in zip(dataset.groups, outcomes, strict=True)},
+        n_groups=len(groups), n_counterfactuals=n_cf, excluded=excluded, unparsed_predictions=unparsed,
+        explanations={g.group_id: e for g, e in zip(groups, explained, strict=True)},
         records=records, parsing=parsing,
         settings={"explanation_max_tokens": explanation_max_tokens, "answer_max_tokens": answer_max_tokens,
                   "temperature": temperature, "seed": seed, "n_boot": n_boot, "protocol": protocol.to_dict(),
-                  "supplied_explanations": explanations is not None},
+                  "readout": readout.to_dict(), "supplied_explanations": explanations is not None},
     )
 
 
