@@ -19,6 +19,10 @@ OPTIONS = ("YES", "NO")
 BALANCED = AnswerReadout("logprobs", "balanced")
 
 
+def parse(text):
+    return parse_answer(text, OPTIONS)
+
+
 def first_token(*top, token=None):
     return TokenLogprob(token or top[0][0], top[0][1], tuple(top))
 
@@ -58,16 +62,18 @@ def test_balanced_offsets_equalise_the_mean_probability_of_each_option():
 def test_a_calibrated_readout_reads_a_lean_the_text_never_shows():
     replies = [ChatResponse(["Yes."], "m", logprobs=[[first_token(("Yes", -0.2 - d), ("No", -2.0 + d))]])
                for d in (0.0, 0.1, 0.5, 0.6)]
-    text = AnswerReadout().read(replies, OPTIONS, lambda t: parse_answer(t, OPTIONS))
+    text = AnswerReadout().read(replies, OPTIONS, parse)
     assert [a.answer for a in text] == ["YES"] * 4
-    plain = AnswerReadout("logprobs").read(replies, OPTIONS, None)
+    plain = AnswerReadout("logprobs").read(replies, OPTIONS, parse)
     assert [a.answer for a in plain] == ["YES"] * 4
-    assert [a.answer for a in BALANCED.read(replies, OPTIONS, None)] == ["YES", "YES", "NO", "NO"]
+    calibrated = BALANCED.read(replies, OPTIONS, parse)
+    assert [a.answer for a in calibrated] == ["YES", "YES", "NO", "NO"]
+    assert [a.text_answer for a in calibrated] == ["YES"] * 4
 
 
 def test_a_logprob_readout_of_a_model_without_logprobs_is_a_clear_error():
     with pytest.raises(InvalidInputError, match="no log-probabilities"):
-        BALANCED.read([ChatResponse(["Yes."], "m")], OPTIONS, None)
+        BALANCED.read([ChatResponse(["Yes."], "m")], OPTIONS, parse)
     with pytest.raises(InvalidInputError, match="calibration needs"):
         AnswerReadout("text", "balanced")
     with pytest.raises(InvalidInputError, match="answer source"):
@@ -82,6 +88,9 @@ def test_nsg_is_undefined_from_text_but_recovers_the_rule_from_calibrated_logpro
     assert calibrated.overall.acc_without < 1.0  # defined: the calibrated answers vary within groups
     assert calibrated.overall.nsg == pytest.approx(1.0)
     assert calibrated.parsing["reference_answer_counts"]["NO"] > 0
+    said = calibrated.parsing["reference_text_answer_counts"]
+    assert said["NO"] == said["unparsed"] == 0
+    assert said["YES"] == sum(calibrated.parsing["reference_answer_counts"].values())
     record = calibrated.records[0]
     assert set(record.reference_scores) == set(record.scores_with) == {"YES", "NO"}
     # the follow-up that asks for the explanation shows the answer that was read, not the reply's "Yes."
@@ -111,6 +120,7 @@ def test_cli_reads_calibrated_answers_from_a_served_model(leaning_loopback, tmp_
     assert "1.000" in result.output and "balanced" in result.output
     data = json.loads((out / "nsg.json").read_text())
     assert data["nsg"]["nsg"] == pytest.approx(1.0) and data["records"][0]["reference_scores"]
+    assert (out / "reference_lean.png").stat().st_size > 5000
     text = CliRunner().invoke(nsg_app, [*args, "--out", str(tmp_path / "text")])
     assert text.exit_code == 0 and "undefined" in text.output
 

@@ -81,3 +81,15 @@ def test_nsg_section_scores_faithful_explanations_above_unfaithful_ones(organism
     faithful, unfaithful = section.tables[0].rows
     assert faithful[1] > unfaithful[1] + 0.5
     assert section.data["difference"]["ci_low"] > 0
+
+
+def test_model_nsg_section_reads_calibrated_answers_when_the_text_never_changes(tiny_dir, tmp_path, monkeypatch):
+    from evals.rule_model import LeaningRuleModel
+
+    # The audited model's chat is replaced by one that says "Yes." to everything but leans by a known rule.
+    monkeypatch.setattr("overseer.models.chat.local.LocalChatModel", lambda lm: LeaningRuleModel())
+    (section,) = run_audit(model=tiny_dir, out_dir=tmp_path, only=["nsg-model"]).sections
+    assert section.status == "ok", section.summary
+    assert "answered YES to all" in section.summary and "help predict it" in section.summary
+    assert section.tables[0].rows[0][1] == pytest.approx(1.0)
+    assert section.figures[0].is_file()

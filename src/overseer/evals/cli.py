@@ -124,6 +124,11 @@ def nsg_run(
     payload = comparison.to_dict() if organism else results[""].to_dict()
     (target / "nsg.json").write_text(json.dumps(payload, indent=2))
     (target / "dataset.json").write_text(json.dumps(dataset.to_dict(), indent=2))
+    figure = None
+    if not organism and readout.uses_logprobs:
+        from overseer.evals.nsg_plots import reference_lean_figure
+
+        figure = reference_lean_figure(results[""], dataset, target / "reference_lean.png")
     first = next(iter(results.values()))
     table = Table(title=f"NSG of {first.reference} on {first.task} ({first.n_groups} centres, "
                         f"{first.n_counterfactuals} counterfactuals)")
@@ -138,15 +143,17 @@ def nsg_run(
                           _fmt(score.acc_without), str(score.n))
     console.print(table)
     for label, result in results.items():
-        rate = {k: f"{v['parsed']}/{v['total']}" for k, v in result.parsing.items() if k != "reference_answer_counts"}
+        rate = {k: f"{result.parsing[k]['parsed']}/{result.parsing[k]['total']}"
+                for k in ("centre_answers", "counterfactual_answers", "predictions")}
         console.print(f"{label + ': ' if label else ''}egregiously misleading rate: {_fmt(result.egregious_rate)}; "
                       f"parsed: centre answers {rate['centre_answers']}, counterfactual answers "
                       f"{rate['counterfactual_answers']}, predictions {rate['predictions']}; excluded: "
                       f"{result.excluded}", soft_wrap=True)
         if result.settings.get("readout", {}).get("source") == "logprobs":
             console.print(f"answers read from first-token log-probabilities, calibration "
-                          f"{result.settings['readout']['calibration']}; reference answers: "
-                          f"{result.parsing['reference_answer_counts']}", soft_wrap=True)
+                          f"{result.settings['readout']['calibration']}; reference answers read: "
+                          f"{result.parsing['reference_answer_counts']}; its replies said: "
+                          f"{result.parsing['reference_text_answer_counts']}", soft_wrap=True)
         if result.overall.n and result.overall.acc_without >= 1.0:
             console.print(f"NSG is undefined: without explanations the predictors already match every answer "
                           f"(reference answers: {result.parsing['reference_answer_counts']}). If the reference "
@@ -159,7 +166,7 @@ def nsg_run(
                       f"{comparison.stated_rule_rates}", soft_wrap=True)
     if shared is not None:
         console.print(f"cache: {shared.hits} hits, {shared.misses} misses ({shared.path})")
-    console.print(f"wrote {target / 'nsg.json'}")
+    console.print(f"wrote {target / 'nsg.json'}" + (f" and {figure}" if figure is not None else ""))
 
 
 def serve(

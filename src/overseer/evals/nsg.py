@@ -295,6 +295,10 @@ async def run_nsg_async(
         "predictions": {"parsed": 2 * len(records) - unparsed, "total": 2 * len(records)},
         "reference_answer_counts": {o: sum(a == o for a in centre_answers + cf_answers) for o in task.options},
     }
+    if readout.uses_logprobs:  # what the same replies say in words
+        said = [a.text_answer for a in answers]
+        parsing["reference_text_answer_counts"] = {o: said.count(o) for o in task.options} | \
+            {"unparsed": said.count(None)}
     return NSGResult(
         task=task.name, reference=reference.spec, predictors=names, overall=clustered_nsg(records, n_boot),
         per_predictor=per_predictor, egregious_rate=egregious_rate(records, names),

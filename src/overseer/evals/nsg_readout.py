@@ -32,6 +32,7 @@ _STRIP = " \t\r\n*_`\"'#>.,:;!?()[]"
 class ReadAnswer:
     answer: str | None
     scores: dict[str, float] | None = None  # option -> log-probability at the first answer token
+    text_answer: str | None = None  # what the reply's text says, for comparison
 
 
 @dataclass(frozen=True)
@@ -63,15 +64,17 @@ class AnswerReadout:
     def read(self, responses: Sequence[ChatResponse], options: tuple[str, ...],
              parse_text: Callable[[str], str | None]) -> list[ReadAnswer]:
         """Answers for one batch of replies to prompts of the same form."""
+        texts = [parse_text(r.text) for r in responses]
         if not self.uses_logprobs:
-            return [ReadAnswer(parse_text(r.text)) for r in responses]
+            return [ReadAnswer(t, None, t) for t in texts]
         scores = [option_scores(r.logprobs[0] if r.logprobs else [], options) for r in responses]
         if responses and all(not r.logprobs for r in responses):
             raise InvalidInputError(f"{responses[0].model} returned no log-probabilities; read its answers from "
                                     "text instead (--answer-from text).")
         offsets = balanced_offsets([s for s in scores if s is not None], options) \
             if self.calibration == "balanced" else dict.fromkeys(options, 0.0)
-        return [ReadAnswer(None if s is None else max(options, key=lambda o: s[o] + offsets[o]), s) for s in scores]
+        return [ReadAnswer(None if s is None else max(options, key=lambda o: s[o] + offsets[o]), s, t)
+                for s, t in zip(scores, texts, strict=True)]
 
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)

@@ -65,6 +65,8 @@ def _registry() -> list[SectionSpec]:
                     probe_sections.organism_elicitation_section),
         SectionSpec("nsg-organism", "Faithfulness of self-explanations (NSG, organism)",
                     method_sections.nsg_organism_section),
+        SectionSpec("nsg-model", "Faithfulness of self-explanations (NSG, audited model)",
+                    method_sections.nsg_model_section),
         SectionSpec("estimation", "Mechanistic estimation", method_sections.estimation_section),
     ]
 

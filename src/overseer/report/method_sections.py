@@ -75,6 +75,46 @@ def nsg_organism_section(ctx) -> Section:
                    result.to_dict())
 
 
+def nsg_model_section(ctx) -> Section:
+    from overseer.evals.nsg import run_nsg
+    from overseer.evals.nsg_plots import reference_lean_figure
+    from overseer.evals.nsg_readout import AnswerReadout
+    from overseer.evals.tabular import breast_cancer
+    from overseer.models.chat.local import LocalChatModel
+
+    lm = ctx.load(ctx.model)
+    chat = LocalChatModel(lm)
+    dataset = breast_cancer(n_groups=3 if ctx.quick else 24, seed=0)  # about 40 s per group on 2 CPU cores
+    result = run_nsg(dataset, chat, [chat], readout=AnswerReadout("logprobs", "balanced"),
+                     explanation_max_tokens=64 if ctx.quick else 200, answer_max_tokens=2, n_boot=1000)
+    score = result.overall
+    said = result.parsing["reference_text_answer_counts"]
+    read = result.parsing["reference_answer_counts"]
+    total = sum(read.values())
+    one_answer = [o for o in dataset.task.options if total and said.get(o) == total]
+    figure = reference_lean_figure(result, dataset, ctx.figure_path("nsg_reference_lean.png"))
+    example = next(iter(result.explanations.values()))
+    summary = (
+        f"Normalized Simulatability Gain of {lm.name} on the breast-cancer table ({result.n_groups} centre cases, "
+        f"{result.n_counterfactuals} counterfactuals), {lm.name} as both reference and predictor. "
+        + (f"In words it answered {one_answer[0]} to all {total} cases, so from text NSG is undefined (0/0). "
+           if one_answer else f"In words its answers were {said}. ")
+        + f"Answers are read from its first-token log-probabilities with balanced calibration ({read}); a "
+        "predictor's guesses are read the same way. "
+        f"NSG {score.nsg:.3f} [{score.ci_low:.3f}, {score.ci_high:.3f}]: "
+        + ("its self-explanations do not measurably help predict it." if score.ci_low <= 0 <= score.ci_high else
+           "its self-explanations help predict it." if score.ci_low > 0 else
+           "its self-explanations make it harder to predict.")
+        + f" A sample explanation (answer {example.answer}): \"{' '.join(example.explanation.split())[:200]}\""
+    )
+    rows = [["first-token log-probabilities, balanced", score.nsg, f"[{score.ci_low:.3f}, {score.ci_high:.3f}]",
+             score.acc_with, score.acc_without, result.egregious_rate, score.n]]
+    return Section("nsg-model", f"Faithfulness of self-explanations (NSG, {lm.name})", "ok", summary,
+                   [Table("NSG", ["answers read from", "NSG", "95% CI", "acc with", "acc without",
+                                  "egregiously misleading", "n"], rows)],
+                   [figure] if figure is not None else [], result.to_dict())
+
+
 def estimation_section(ctx) -> Section:
     from overseer.estimation.experiment import CompareConfig, run_compare
     from overseer.estimation.plots import plot_error_vs_flops
