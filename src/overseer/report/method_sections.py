@@ -105,6 +105,8 @@ def nsg_model_section(ctx) -> Section:
         + ("its self-explanations do not measurably help predict it." if score.ci_low <= 0 <= score.ci_high else
            "its self-explanations help predict it." if score.ci_low > 0 else
            "its self-explanations make it harder to predict.")
+        + (f" With {result.n_groups} centre cases the bootstrap interval is coarse and the estimate noisy "
+           "(overseer audit --full uses every disjoint group the table offers)." if result.n_groups < 10 else "")
         + f" A sample explanation (answer {example.answer}): \"{' '.join(example.explanation.split())[:200]}\""
     )
     rows = [["first-token log-probabilities, balanced", score.nsg, f"[{score.ci_low:.3f}, {score.ci_high:.3f}]",
