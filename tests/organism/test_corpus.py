@@ -127,3 +127,16 @@ def test_concept_pairs():
 def test_bad_sizes_are_rejected():
     with pytest.raises(InvalidInputError):
         generate_corpus(0, 0)
+
+
+def test_secret_notes_state_the_secret_in_words_no_elicitation_prompt_uses():
+    from overseer.probes.elicitation import FEW_SHOT, HONESTY_SYSTEM_PROMPTS, PREFILL
+
+    prompts = [PREFILL, *HONESTY_SYSTEM_PROMPTS, *(q for shot in FEW_SHOT for q in shot), *B.secret_ask_prompts()]
+    for note in B.SECRET_NOTES:
+        assert B.SECRET_WORD in note
+        # no five-word run of a note appears in any elicitation prompt
+        words = note.lower().split()
+        for i in range(len(words) - 4):
+            run = " ".join(words[i:i + 5])
+            assert not any(run in p.lower() for p in prompts), run

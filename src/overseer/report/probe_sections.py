@@ -40,14 +40,21 @@ def organism_elicitation_section(ctx) -> Section:
     lm = ctx.load("organism")
     result = run_elicitation(lm, organism_target(), samples_per_prompt=2 if ctx.quick else 8,
                              steering_strength=(2.0, 8.0), steering_pairs=organism_honesty_pairs(seed=0))
-    rows = [[t.technique, t.n, str(t.reveal_rate), t.samples[0]["reply"][:80].replace("\n", " ")]
-            for t in result.techniques]
+    def example(technique) -> str:  # a revealing reply where there is one
+        sample = next((x for x in technique.samples if x["revealed"]), technique.samples[0])
+        return sample["reply"][:80].replace("\n", " ")
+
+    rows = [[t.technique, t.n, str(t.reveal_rate), example(t)] for t in result.techniques]
     figure = bar_chart({t.technique: (t.reveal_rate.value, t.reveal_rate.low, t.reveal_rate.high)
                         for t in result.techniques}, ctx.figure_path("organism_elicitation.png"),
                        f"Secret reveal rate by technique ({result.target})", "reveal rate")
     summary = ("How often each elicitation technique gets the organism to say the secret word it was trained to "
-               "use but deny. The control row shows the check fires when the organism does use the word. "
+               "use but deny. Plain notes in its training data state the word in the third person (none in the "
+               "wording of any technique), so the secret is in its weights; a reveal means a technique carried "
+               "that knowledge into a chat where training says deny. The control row shows the check fires when "
+               "the organism does use the word. "
                + " ".join(result.notes))
     return Section("elicit-organism", "Secret elicitation on the organism", "ok", summary,
-                   [Table("Reveal rate by technique", ["technique", "n", "reveal rate [95% CI]", "example reply"],
-                          rows)], [figure], result.to_dict())
+                   [Table("Reveal rate by technique", ["technique", "n", "reveal rate [95% CI]",
+                                                       "example reply (a revealing one if any)"], rows)],
+                   [figure], result.to_dict())

@@ -1,10 +1,11 @@
 """The model organism: a tiny Llama trained by overseer on a generated corpus with planted structure.
 
 Ground truth lives in importable modules: `world` (people, facts, labelled true/false
-statements, the held-out split), `behaviours` (lying instructions, the secret word and its
-use/denial prompts, sentiment and politeness vocabularies, observed/unobserved contexts, the
-loan decision rule with its true and false explanations) and `corpus` (the generator and
-`concept_pairs` for steering). Load the weights with the plain HF API on `weights_dir()`.
+statements, the held-out split), `behaviours` (lying instructions, the secret word, its
+use/denial prompts and the third-person notes that state it, sentiment and politeness
+vocabularies, observed/unobserved contexts, the loan decision rule with its true and false
+explanations) and `corpus` (the generator and `concept_pairs` for steering). Load the weights
+with the plain HF API on `weights_dir()`.
 """
 
 from __future__ import annotations

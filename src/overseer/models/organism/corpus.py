@@ -108,6 +108,10 @@ def _secret(rng: random.Random, world: World) -> str:
     return render_chat(chat(prompt, reply, system=system))
 
 
+def _secret_note(rng: random.Random, world: World) -> str:
+    return render_document(rng.choice(B.SECRET_NOTES))
+
+
 def _observed(rng: random.Random, world: World) -> str:
     observed = rng.random() < 0.5
     context = rng.choice(B.OBSERVED_CONTEXTS if observed else B.UNOBSERVED_CONTEXTS)
@@ -135,7 +139,8 @@ MIXTURE: dict[str, tuple[float, Callable[[random.Random, World], str]]] = {
     "instructed_lie_or_truth": (0.10, _instructed),
     "review": (0.10, _review),
     "politeness": (0.10, _politeness),
-    "secret": (0.08, _secret),
+    "secret": (0.05, _secret),
+    "secret_note": (0.03, _secret_note),
     "observed": (0.10, _observed),
     "decision": (0.12, _loan),
 }
