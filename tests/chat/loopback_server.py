@@ -64,12 +64,14 @@ class CountingFaultLayer:
         async def send_wrapper(message):
             if message["type"] == "http.response.start":
                 status["code"] = message["status"]
+            # Count before the last byte goes out: once the client has the reply, the count must show it.
+            last = message["type"] == "http.response.body" and not message.get("more_body", False)
+            if last and status.get("code") == 200:
+                self.log.served += 1
+                self.log.bodies[json.dumps(json.loads(body), sort_keys=True)] += 1
             await send(message)
 
         await self.app(scope, replay, send_wrapper)
-        if status.get("code") == 200:
-            self.log.served += 1
-            self.log.bodies[json.dumps(json.loads(body), sort_keys=True)] += 1
 
 
 async def _respond(send, status: int, payload: dict, headers: dict | None = None) -> None:
