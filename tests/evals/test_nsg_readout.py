@@ -128,3 +128,17 @@ def test_cli_reads_calibrated_answers_from_a_served_model(leaning_loopback, tmp_
 def test_models_built_from_specs_say_whether_they_return_logprobs():
     assert chat_model("openai-compatible:http://127.0.0.1:9/v1#m").supports_logprobs
     assert not chat_model("anthropic:claude-test").supports_logprobs
+
+
+BAD_READOUT_FLAGS = [(["--answer-from", "vibes"], "answer source"),
+                     (["--calibration", "balanced"], "calibration needs"),
+                     (["--data", "organism", "--answer-from", "logprobs"], "reads answers from text")]
+
+
+@pytest.mark.parametrize("flags,message", BAD_READOUT_FLAGS)
+def test_cli_rejects_bad_readout_flags_with_one_clear_line(flags, message, tmp_path):
+    spec = "openai-compatible:http://127.0.0.1:9/v1#m"
+    result = CliRunner().invoke(nsg_app, ["run", "--reference", spec, "--predictor", spec, "--no-cache",
+                                          "--out", str(tmp_path / "o"), *flags])
+    assert result.exit_code == 1 and message in result.output
+    assert not (tmp_path / "o").exists()

@@ -64,7 +64,6 @@ def test_a_client_that_disconnects_stops_its_generation():
     lm.model.register_forward_hook(lambda *args: steps.append(time.monotonic()))
     lm.model.register_forward_pre_hook(lambda *args: time.sleep(0.01))  # about 100 tokens a second at most
     chat = LocalChatModel(lm, name="tiny")
-    chat._eos_ids = lambda: set()
     with start_in_thread(create_app(chat, model_name="tiny")) as handle:
         with pytest.raises(httpx2.TimeoutException):
             httpx2.post(f"{handle.base_url}/chat/completions", timeout=0.5,

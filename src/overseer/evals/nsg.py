@@ -282,7 +282,6 @@ async def run_nsg_async(
                 groups[i].group_id, cf.case_id, name, ref.answer, with_read[k].answer, without_read[k].answer,
                 with_replies[k].text, without_replies[k].text, ref.scores, with_read[k].scores,
                 without_read[k].scores))
-    records.sort(key=lambda r: (r.group_id, r.counterfactual_id, names.index(r.predictor)))
     excluded = {"centre_unparsed": sum(len(groups[i].counterfactuals) for i, e in enumerate(explained)
                                        if e.answer is None),
                 "counterfactual_unparsed": sum(a.answer is None for a in cf_read)}

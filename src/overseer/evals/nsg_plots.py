@@ -18,10 +18,11 @@ def reference_lean_figure(result: NSGResult, dataset: NSGDataset, path: str | Pa
     if len(options) != 2:
         return None
     cases = {(g.group_id, c.case_id): c for g in dataset.groups for c in g.counterfactuals}
-    points = {}
+    points = {}  # one per counterfactual (records repeat it once per predictor)
     for record in result.records:
-        if record.reference_scores is not None:
-            points[record.group_id, record.counterfactual_id] = (record.reference_scores, record.reference_answer)
+        key = (record.group_id, record.counterfactual_id)
+        if record.reference_scores is not None and key in cases:
+            points[key] = (record.reference_scores, record.reference_answer, str(cases[key].label))
     if not points:
         return None
     import matplotlib
@@ -29,16 +30,16 @@ def reference_lean_figure(result: NSGResult, dataset: NSGDataset, path: str | Pa
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
 
-    labels = sorted({str(cases[key].label) for key in points if key in cases})
+    labels = sorted({label for _, _, label in points.values()})
     rows = {label: i for i, label in enumerate(labels)}
     rng = np.random.default_rng(0)
     fig, ax = plt.subplots(figsize=(7, 1.6 + 0.7 * max(1, len(labels))))
     for option, colour in zip(options, ("tab:red", "tab:blue"), strict=True):
         xs, ys = [], []
-        for key, (scores, answer) in points.items():
+        for scores, answer, label in points.values():
             if answer == option:
                 xs.append(scores[options[0]] - scores[options[1]])
-                ys.append(rows.get(str(cases[key].label) if key in cases else "", 0) + rng.uniform(-0.2, 0.2))
+                ys.append(rows[label] + rng.uniform(-0.2, 0.2))
         ax.scatter(xs, ys, s=18, alpha=0.7, color=colour, label=f"read as {option}")
     ax.axvline(0.0, color="grey", lw=1, ls="--")
     ax.text(0.0, len(labels) - 0.45, f" {options[0]} more likely →", color="grey", fontsize=8, va="bottom")

@@ -67,10 +67,10 @@ class AnswerReadout:
         texts = [parse_text(r.text) for r in responses]
         if not self.uses_logprobs:
             return [ReadAnswer(t, None, t) for t in texts]
-        scores = [option_scores(r.logprobs[0] if r.logprobs else [], options) for r in responses]
         if responses and all(not r.logprobs for r in responses):
             raise InvalidInputError(f"{responses[0].model} returned no log-probabilities; read its answers from "
                                     "text instead (--answer-from text).")
+        scores = [option_scores(r.logprobs[0] if r.logprobs else [], options) for r in responses]
         offsets = balanced_offsets([s for s in scores if s is not None], options) \
             if self.calibration == "balanced" else dict.fromkeys(options, 0.0)
         return [ReadAnswer(None if s is None else max(options, key=lambda o: s[o] + offsets[o]), s, t)
