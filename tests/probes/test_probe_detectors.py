@@ -147,3 +147,10 @@ def test_reveal_rate_counts_the_prefill_and_uses_the_users_check():
     assert rates["prefill"] == 1.0  # the prefill itself contains the checked phrase
     assert rates["direct"] == 0.0  # a random model does not produce it in three tokens
     assert result.techniques[0].reveal_rate.high == 1.0
+
+
+@pytest.mark.parametrize("detector,what", [(DeceptionProbe, "deception probe"),
+                                           (FollowUpLieDetector, "follow-up detector")])
+def test_loading_a_directory_that_is_not_a_saved_detector_is_a_clear_error(detector, what, tmp_path):
+    with pytest.raises(OverseerError, match=f"not a saved {what}"):
+        detector.load(tmp_path)

@@ -140,6 +140,23 @@ def load_probe(directory: str | Path) -> Probe:
     return probe
 
 
+def save_with_sidecar(probe: Probe, directory: str | Path, sidecar: str, payload: Any) -> Path:
+    """Save a detector built on `probe`: the probe's files plus `sidecar` (JSON) for the detector's own state."""
+    directory = Path(directory)
+    probe.save(directory)
+    (directory / sidecar).write_text(json.dumps(payload, indent=2))
+    return directory
+
+
+def read_sidecar(directory: str | Path, sidecar: str, what: str) -> Any:
+    """The JSON a detector saved beside its probe; a directory without it is not a saved `what`."""
+    directory = Path(directory)
+    path = directory / sidecar
+    if not path.is_file():
+        raise OverseerError(f"{directory} has no {sidecar}: it is not a saved {what}.")
+    return json.loads(path.read_text())
+
+
 def make_probe(kind: str, **kwargs: Any) -> Probe:
     if kind not in PROBES:
         raise InvalidInputError(f"unknown probe {kind!r}; choose one of {', '.join(sorted(PROBES))}.")

@@ -11,14 +11,13 @@
 
 from __future__ import annotations
 
-import json
 from collections.abc import Sequence
 from pathlib import Path
 
 import numpy as np
 
 from overseer.errors import InvalidInputError, OverseerError
-from overseer.probes.base import as_labels
+from overseer.probes.base import as_labels, load_probe, read_sidecar, save_with_sidecar
 from overseer.probes.chat_access import ChatModel, Message, yes_no_scores
 from overseer.probes.linear import LogisticProbe
 
@@ -106,20 +105,11 @@ class FollowUpLieDetector:
         return self.score_features(self.features(model, transcripts))
 
     def save(self, directory: str | Path) -> Path:
-        directory = Path(directory)
-        self.probe.save(directory)
-        (directory / "questions.json").write_text(json.dumps(self.questions, indent=2))
-        return directory
+        return save_with_sidecar(self.probe, directory, "questions.json", self.questions)
 
     @classmethod
     def load(cls, directory: str | Path) -> FollowUpLieDetector:
-        from overseer.probes.base import load_probe
-
-        directory = Path(directory)
-        path = directory / "questions.json"
-        if not path.is_file():
-            raise OverseerError(f"{directory} has no questions.json: it is not a saved follow-up detector.")
-        detector = cls(json.loads(path.read_text()))
+        detector = cls(read_sidecar(directory, "questions.json", "follow-up detector"))
         detector.probe = load_probe(directory)
         detector.fitted = True
         return detector

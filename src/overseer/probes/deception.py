@@ -19,7 +19,7 @@ import numpy as np
 from overseer.errors import InvalidInputError, OverseerError
 from overseer.models import LoadedModel
 from overseer.probes.activations import _slug, cached_capture, default_cache_dir, response_spans
-from overseer.probes.base import load_probe, make_probe
+from overseer.probes.base import load_probe, make_probe, read_sidecar, save_with_sidecar
 from overseer.probes.chat_access import LocalChatModel, Message
 from overseer.probes.datasets import load_statements, neutral_questions
 from overseer.probes.metrics import threshold_at_fpr
@@ -157,19 +157,12 @@ class DeceptionProbe:
         return self.score(acts) > self.threshold
 
     def save(self, directory: str | Path) -> Path:
-        directory = Path(directory)
-        self.probe.save(directory)
-        (directory / "deception.json").write_text(json.dumps({"layer": self.layer, "threshold": self.threshold,
-                                                              "fpr": self.fpr}, indent=2))
-        return directory
+        return save_with_sidecar(self.probe, directory, "deception.json",
+                                 {"layer": self.layer, "threshold": self.threshold, "fpr": self.fpr})
 
     @classmethod
     def load(cls, directory: str | Path) -> DeceptionProbe:
-        directory = Path(directory)
-        path = directory / "deception.json"
-        if not path.is_file():
-            raise OverseerError(f"{directory} has no deception.json: it is not a saved deception probe.")
-        config = json.loads(path.read_text())
+        config = read_sidecar(directory, "deception.json", "deception probe")
         detector = cls(config["layer"])
         detector.probe = load_probe(directory)
         detector.threshold, detector.fpr = config["threshold"], config["fpr"]
