@@ -61,10 +61,30 @@ def capture(
         raise InvalidInputError(f"positions={positions!r}: use 'last', 'mean', 'all' or a negative int.")
     if batch_size < 1:
         raise InvalidInputError(f"batch_size must be >= 1, got {batch_size}.")
-    deepest = max(layers)
     # Sorting by length keeps padding (wasted compute) small; results go back in input order.
     order = sorted(range(len(texts)), key=lambda i: len(texts[i]))
     results: list = [None] * len(texts)
+    batches = [order[i:i + batch_size] for i in range(0, len(order), batch_size)]
+    show = progress if progress is not None else len(batches) >= 8
+    for batch in progress_bar(batches, "capturing activations", enabled=show):
+        enc = lm.encode([texts[i] for i in batch], max_length)
+        mask = enc["attention_mask"]
+        kwargs = {"input_ids": enc["input_ids"], "attention_mask": mask, "use_cache": False}
+        pos_ids = lm.position_ids(mask)
+        if pos_ids is not None:
+            kwargs["position_ids"] = pos_ids
+        grabbed = lm.grab_layers(kwargs, layers)
+        # With a device map, blocks (and so their outputs) may sit on different devices.
+        stacked = torch.stack([grabbed[layer].to(mask.device) for layer in layers], dim=2).float()  # [b, seq, L, d]
+        _reduce(stacked, mask.to(stacked.device), positions, batch, results)
+    if positions == "all":
+        return results
+    return torch.stack(results)
+
+
+def grab_with_hooks(lm: LoadedModel, kwargs: dict, layers: list[int]) -> dict[int, torch.Tensor]:
+    """One forward pass with forward hooks on the blocks of `layers`; stops after the deepest."""
+    deepest = max(layers)
     grabbed: dict[int, torch.Tensor] = {}
 
     def make_hook(layer: int):
@@ -75,27 +95,13 @@ def capture(
         return hook
 
     handles = [lm.block(layer).register_forward_hook(make_hook(layer)) for layer in sorted(set(layers))]
-    batches = [order[i:i + batch_size] for i in range(0, len(order), batch_size)]
-    show = progress if progress is not None else len(batches) >= 8
     try:
-        for batch in progress_bar(batches, "capturing activations", enabled=show):
-            enc = lm.encode([texts[i] for i in batch], max_length)
-            mask = enc["attention_mask"]
-            kwargs = {"input_ids": enc["input_ids"], "attention_mask": mask, "use_cache": False}
-            pos_ids = lm.position_ids(mask)
-            if pos_ids is not None:
-                kwargs["position_ids"] = pos_ids
-            grabbed.clear()
-            with contextlib.suppress(_StopForward):
-                lm.model(**kwargs)
-            stacked = torch.stack([grabbed[layer] for layer in layers], dim=2).float()  # [b, seq, L, d]
-            _reduce(stacked, mask, positions, batch, results)
+        with contextlib.suppress(_StopForward):
+            lm.model(**kwargs)
     finally:
         for handle in handles:
             handle.remove()
-    if positions == "all":
-        return results
-    return torch.stack(results)
+    return grabbed
 
 
 def _reduce(stacked: torch.Tensor, mask: torch.Tensor, positions, batch: list[int], results: list) -> None:

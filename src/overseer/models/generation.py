@@ -54,7 +54,7 @@ def generate(
         for batch in progress_bar(batches, "generating", enabled=progress if progress is not None
                                   else len(batches) >= 4):
             enc = lm.encode(batch)
-            out = lm.model.generate(**enc, **generator_kwargs)
+            out = lm.generate_ids(**enc, **generator_kwargs)
             new = out[:, enc["input_ids"].shape[1]:]
             outputs.extend(tokenizer.batch_decode(new, skip_special_tokens=True))
     finally:

@@ -55,6 +55,13 @@ def intervene(
     elif positions not in ("last", "all"):
         raise InvalidInputError(f"positions={positions!r}: use 'last', 'all' or a bool mask [batch, seq].")
 
+    with lm.rewriting({layer: fns[layer] for layer in layers}, positions):
+        yield
+
+
+@contextmanager
+def hook_rewrites(lm: LoadedModel, fns: dict[int, Rewrite], positions: str | torch.Tensor) -> Iterator[None]:
+    """The HF backend's rewriting: a forward hook per block, removed on exit."""
     state: dict[str, torch.Tensor | None] = {"attention_mask": None}
 
     def remember_mask(module, args, kwargs):
@@ -63,14 +70,14 @@ def intervene(
     def make_hook(rewrite: Rewrite):
         def hook(module, args, output):
             hidden = output[0] if isinstance(output, tuple) else output
-            new = _rewrite(hidden, rewrite, positions, state["attention_mask"])
+            new = rewrite_hidden(hidden, rewrite, positions, state["attention_mask"])
             return (new, *output[1:]) if isinstance(output, tuple) else new
         return hook
 
     handles = [lm.model.register_forward_pre_hook(remember_mask, with_kwargs=True)]
     try:
-        for layer in layers:
-            handles.append(lm.block(layer).register_forward_hook(make_hook(fns[layer])))
+        for layer, rewrite in fns.items():
+            handles.append(lm.block(layer).register_forward_hook(make_hook(rewrite)))
         yield
     finally:
         for handle in handles:
@@ -85,7 +92,7 @@ def _checked(result: torch.Tensor, like: torch.Tensor) -> torch.Tensor:
     return result.to(like.dtype)
 
 
-def _rewrite(hidden: torch.Tensor, fn: Rewrite, positions, attention_mask) -> torch.Tensor:
+def rewrite_hidden(hidden: torch.Tensor, fn: Rewrite, positions, attention_mask) -> torch.Tensor:
     batch, seq_len, _ = hidden.shape
     if isinstance(positions, str) and positions == "all":
         return _checked(fn(hidden), hidden)

@@ -49,6 +49,8 @@ class LoadedModel:
     (layer i = output of decoder block i); they never reach into the model's modules.
     """
 
+    backend = "hf"
+
     def __init__(self, model: nn.Module, tokenizer: Any, name: str, source: str) -> None:
         self.model = model.eval()
         self.tokenizer = tokenizer
@@ -139,6 +141,28 @@ class LoadedModel:
             has_chat_template=bool(getattr(self.tokenizer, "chat_template", None)),
         )
 
+    # Backend primitives: every verb (capture, intervene, generate, scoring) runs the model through
+    # these four, so another backend (nnsight, possibly remote) only has to provide them.
+    def forward_logits(self, **kwargs: Any) -> torch.Tensor:
+        """Logits of one forward pass over already-encoded inputs (active interventions applied)."""
+        return self.model(**kwargs).logits
+
+    def generate_ids(self, **kwargs: Any) -> torch.Tensor:
+        """`model.generate` over already-encoded inputs (active interventions applied)."""
+        return self.model.generate(**kwargs)
+
+    def rewriting(self, fns: dict[int, Any], positions: Any):
+        """Context in which every forward pass rewrites the residual stream (see `intervene`)."""
+        from overseer.models.intervene import hook_rewrites
+
+        return hook_rewrites(self, fns, positions)
+
+    def grab_layers(self, kwargs: dict[str, Any], layers: list[int]) -> dict[int, torch.Tensor]:
+        """Residual stream at `layers` for one encoded batch, stopping after the deepest one."""
+        from overseer.models.capture import grab_with_hooks
+
+        return grab_with_hooks(self, kwargs, layers)
+
     # The verbs live in their own modules; these are thin conveniences.
     def capture(self, texts, layers, positions="last", batch_size=16, progress=None, max_length=None):
         from overseer.models.capture import capture
@@ -183,14 +207,30 @@ def _resolve_device(device: str | torch.device | None) -> torch.device:
     return resolved
 
 
+BACKENDS = ("hf", "nnsight")
+
+
 def load_model(
     name_or_path: str | Path,
     device: str | torch.device | None = "cpu",
     dtype: str | torch.dtype | None = None,
+    backend: str = "hf",
+    remote: bool = False,
+    device_map: str | dict[str, Any] | None = None,
 ) -> LoadedModel:
-    """Load a causal LM: an embedded name (`smollm2`, `organism`), a local directory, or a Hub id."""
+    """Load a causal LM: an embedded name (`smollm2`, `organism`), a local directory, or a Hub id.
+
+    backend="hf" runs the model here with forward hooks; backend="nnsight" runs every verb through
+    nnsight traces, locally or, with remote=True, on NDIF (NDIF_API_KEY from the environment).
+    device_map ("auto", "balanced", or an explicit {module: device} map) shards one model over
+    several GPUs through accelerate; `device` is then ignored.
+    """
     from transformers import AutoConfig, AutoModelForCausalLM, AutoTokenizer
 
+    if backend not in BACKENDS:
+        raise InvalidInputError(f"unknown backend {backend!r}: use one of {', '.join(BACKENDS)}.")
+    if remote and backend != "nnsight":
+        raise InvalidInputError("remote=True runs on NDIF through nnsight: pass backend='nnsight' too.")
     name = str(name_or_path)
     if not name.strip():
         raise ModelNotFoundError("empty model name: pass an embedded name (smollm2, organism), "
@@ -223,13 +263,24 @@ def load_model(
             "directory, or (for gated models) set HF_TOKEN on a machine with network access."
         ) from exc
     family_for(config.model_type)
+    if remote:
+        from overseer.models.nnsight_backend import load_remote
+
+        return load_remote(name, str(path), torch_dtype)
+    extra: dict[str, Any] = {} if device_map is None else {"device_map": device_map}
     try:
         tokenizer = AutoTokenizer.from_pretrained(path, local_files_only=local)
-        model = AutoModelForCausalLM.from_pretrained(path, local_files_only=local, dtype=torch_dtype)
+        model = AutoModelForCausalLM.from_pretrained(path, local_files_only=local, dtype=torch_dtype, **extra)
     except (OSError, ValueError) as exc:
         raise ModelNotFoundError(
             f"model '{name}' has a config but its tokenizer or weights could not be loaded "
             f"({type(exc).__name__}: {str(exc).splitlines()[0][:300]}). A local directory needs the files "
             "that save_pretrained writes for both the model and the tokenizer."
         ) from exc
-    return LoadedModel(model.to(torch_device), tokenizer, name=name, source=str(path))
+    if device_map is None:
+        model = model.to(torch_device)
+    if backend == "nnsight":
+        from overseer.models.nnsight_backend import NNsightModel
+
+        return NNsightModel(model, tokenizer, name=name, source=str(path))
+    return LoadedModel(model, tokenizer, name=name, source=str(path))

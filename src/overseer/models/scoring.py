@@ -79,10 +79,10 @@ def continuation_logprobs(
         if position_ids is not None:
             kwargs["position_ids"] = position_ids
         if rewrite is None:
-            logits = lm.model(**kwargs).logits
+            logits = lm.forward_logits(**kwargs)
         else:
             with intervene(lm, rewrite[0], rewrite[1], positions=predicts):
-                logits = lm.model(**kwargs).logits
+                logits = lm.forward_logits(**kwargs)
         logprobs = torch.log_softmax(logits[:, :-1].float(), dim=-1)
         targets = ids[:, 1:]
         token_lp = logprobs.gather(-1, targets.unsqueeze(-1)).squeeze(-1)
