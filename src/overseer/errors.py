@@ -37,3 +37,7 @@ class MissingDependencyError(OverseerError):
 
 class ConfigurationError(OverseerError):
     """Missing API key, unreachable endpoint, or an inconsistent setting."""
+
+
+class NotFittedError(OverseerError):
+    """A fitted object (steering method, probe, detector) used before `fit` or `load`."""

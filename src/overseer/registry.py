@@ -74,6 +74,13 @@ class Registry(Generic[T]):
     def names(self) -> list[str]:
         return list(self._entries)
 
+    def items(self) -> list[tuple[str, T]]:
+        """(name, component) pairs in registration order; imports every lazy entry."""
+        return [(name, self.get(name)) for name in self._entries]
+
+    def values(self) -> list[T]:
+        return [component for _, component in self.items()]
+
     def help(self, name: str) -> str:
         return self._entries[name].help if name in self._entries else ""
 

@@ -1,5 +1,4 @@
 import asyncio
-import json
 import sys
 import types
 
@@ -57,11 +56,13 @@ def test_a_set_stop_event_ends_generation_after_the_first_token():
     assert response.usage.completion_tokens == 1
 
 
-def test_saved_steering_directory_is_applied_at_the_layer_its_config_records(tmp_path, monkeypatch):
+def test_saved_steering_directory_is_applied_at_the_layer_the_method_records(tmp_path, monkeypatch):
     lm = tiny_model("llama")
     calls = []
 
     class Method:
+        layer = 2
+
         def apply(self, h):
             calls.append(h.shape)
             return h + 50.0
@@ -69,31 +70,45 @@ def test_saved_steering_directory_is_applied_at_the_layer_its_config_records(tmp
     fake = types.ModuleType("overseer.steering")
     fake.load_method = lambda directory: Method()
     monkeypatch.setitem(sys.modules, "overseer.steering", fake)
-    (tmp_path / "fit.json").write_text(json.dumps({"model": "tiny", "layer": 2}))
     model = LocalChatModel(lm, steer=tmp_path)
     assert model.steer_layer == 2
     assert model.complete_sync(PROMPT).texts != LocalChatModel(lm).complete_sync(PROMPT).texts
     assert calls and calls[0][-1] == lm.d_model
 
 
-def test_steering_directory_without_a_layer_is_a_configuration_error(tmp_path, monkeypatch):
-    (tmp_path / "steering.json").write_text("{}")
-    with pytest.raises(ConfigurationError, match="layer"):
-        LocalChatModel(tiny_model("llama"), steer=tmp_path)
-
-
-def test_a_real_saved_steering_method_changes_generation(tmp_path):
+def _caa(lm, layer, strength=8.0):
     from overseer.models import capture
     from overseer.steering import make_method
 
-    lm = tiny_model("llama")
     pos = capture(lm, ["Hello there, how are you today?"] * 4, [1])[:, 0] + 5.0
     neg = capture(lm, ["The capital of France is Paris."] * 4, [1])[:, 0]
-    make_method("caa", strength=8.0).fit(pos, neg).save(tmp_path)
-    (tmp_path / "fit.json").write_text(json.dumps({"model": "tiny", "layer": 1}))
+    return make_method("caa", strength=strength, layer=layer).fit(pos, neg)
+
+
+def test_steering_directory_without_a_layer_is_a_configuration_error(tmp_path):
+    lm = tiny_model("llama")
+    _caa(lm, layer=None).save(tmp_path)
+    with pytest.raises(ConfigurationError, match="layer"):
+        LocalChatModel(lm, steer=tmp_path)
+    assert LocalChatModel(lm, steer=tmp_path, steer_layer=1).steer_layer == 1
+
+
+def test_a_real_saved_steering_method_changes_generation(tmp_path):
+    lm = tiny_model("llama")
+    _caa(lm, layer=1).save(tmp_path)
     steered = LocalChatModel(lm, steer=tmp_path)
     assert steered.steer_layer == 1
     assert steered.complete_sync(PROMPT).texts != LocalChatModel(lm).complete_sync(PROMPT).texts
+
+
+def test_a_fitted_method_object_steers_at_its_own_layer():
+    lm = tiny_model("llama")
+    method = _caa(lm, layer=1)
+    steered = LocalChatModel(lm, steer=method)
+    assert steered.steer_layer == 1 and "MeanDiff" in steered.model
+    with method.steer(lm):
+        expected = LocalChatModel(lm).complete_sync(PROMPT).texts
+    assert steered.complete_sync(PROMPT).texts == expected != LocalChatModel(lm).complete_sync(PROMPT).texts
 
 
 def test_steering_callable_needs_a_layer():

@@ -120,7 +120,7 @@ def test_deception_threshold_keeps_neutral_alarms_at_one_percent_and_survives_sa
     assert probe.flag(neutral).mean() <= 0.01
     assert probe.flag(x[y == 1]).mean() > 0.5
     loaded = DeceptionProbe.load(probe.save(tmp_path / "p"))
-    assert loaded.threshold == probe.threshold and loaded.layer == 3
+    assert loaded.threshold_ == probe.threshold_ and loaded.layer == 3
     with pytest.raises(OverseerError, match="threshold"):
         DeceptionProbe(1).fit(x, y).flag(x)
 

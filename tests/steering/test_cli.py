@@ -7,6 +7,7 @@ import json
 import pytest
 from typer.testing import CliRunner
 
+from overseer.steering import load_method
 from overseer.steering.cli import app
 
 from helpers.tiny_models import tiny_hf_model, tiny_tokenizer
@@ -35,7 +36,8 @@ def test_fit_then_generate_round_trip(model_dir, pairs_file, tmp_path):
     result = runner.invoke(app, ["fit", "--model", str(model_dir), "--method", "caa", "--layer", "1",
                                  "--pairs", str(pairs_file), "--strength", "4", "--out", str(out)])
     assert result.exit_code == 0, result.output
-    assert (out / "steering.safetensors").is_file() and json.loads((out / "fit.json").read_text())["layer"] == 1
+    assert (out / "steering.safetensors").is_file() and not (out / "fit.json").exists()
+    assert load_method(out).layer == 1  # the method carries its layer: generate needs no --layer
     result = runner.invoke(app, ["generate", str(out), "--prompt", "Hello there", "--max-new-tokens", "4",
                                  "--no-chat"])
     assert result.exit_code == 0, result.output
@@ -90,7 +92,8 @@ def test_fit_on_the_organisms_planted_concept(tmp_path):
     result = runner.invoke(app, ["fit", "--model", "organism", "--method", "caa", "--layer", "2",
                                  "--dataset", "organism:sentiment", "--limit", "32", "--out", str(out)])
     assert result.exit_code == 0, result.output
-    assert json.loads((out / "fit.json").read_text()) == {"model": "organism", "layer": 2, "n_pos": 32, "n_neg": 32}
+    method = load_method(out)
+    assert (method.model_, method.layer, method.n_pos_, method.n_neg_) == ("organism", 2, 32, 32)
     result = runner.invoke(app, ["fit", "--model", "organism", "--method", "caa", "--layer", "2",
                                  "--dataset", "organism:bravery", "--out", str(tmp_path / "x")])
     assert result.exit_code != 0 and "unknown concept" in result.output

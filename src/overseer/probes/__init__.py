@@ -1,7 +1,8 @@
 """Lie detection and secret elicitation: linear probes on the residual stream, black-box follow-up detectors,
-and an elicitation suite. Probes follow one contract: `fit(acts, labels)`, `score(acts)`, `save(dir)`/`load_probe`."""
+and an elicitation suite. Probes and detectors follow the fitted-object contract of `overseer.fitted`: `fit(...)`
+returns self, learned attributes end in `_`, `save(dir)` / `load_probe(dir)` (or `overseer.fitted.load(dir)`)."""
 
-from overseer.probes.base import PROBES, Probe, load_probe, make_probe
+from overseer.probes.base import DETECTORS, PROBES, Probe, load_probe, make_probe
 from overseer.probes.linear import LDAProbe, LogisticProbe, MassMeanProbe
 from overseer.probes.metrics import (
     Estimate,
@@ -15,6 +16,7 @@ from overseer.probes.metrics import (
 )
 
 __all__ = [
+    "DETECTORS",
     "PROBES",
     "Estimate",
     "LDAProbe",

@@ -1,4 +1,5 @@
-"""The probe contract: `fit(acts, labels)`, then `score(acts)`; saved as safetensors + JSON config.
+"""The probe contract: `fit(acts, labels)`, then `score(acts)`; an `overseer.fitted.Fitted` object, saved as
+`probe.json` + `probe.safetensors` and loaded back by `load_probe(dir)` (or `overseer.fitted.load(dir)`).
 
 A probe reads one layer's activations `[n, d_model]` and returns one real score per row; higher
 means "more like label 1". What label 1 means (true statement, honest answer, lie) is the caller's
@@ -7,25 +8,29 @@ choice and is recorded in the probe's `positive` field so a loaded probe says wh
 
 from __future__ import annotations
 
-import json
 from abc import ABC, abstractmethod
 from pathlib import Path
-from typing import Any, ClassVar
+from typing import Any, Self
 
 import numpy as np
 import torch
-from safetensors.torch import load_file, save_file
+from safetensors.torch import load_file
 
-from overseer.errors import InvalidInputError, OverseerError
+from overseer.errors import InvalidInputError
+from overseer.fitted import Fitted, check_is_fitted
+from overseer.registry import Registry
 
-CONFIG_FILE = "probe.json"
-TENSORS_FILE = "probe.safetensors"
-PROBES: dict[str, type[Probe]] = {}
+PROBES: Registry[type[Probe]] = Registry("probe")
+PROBES.add_lazy("logistic", "overseer.probes.linear:LogisticProbe", "L2-regularised logistic regression")
+PROBES.add_lazy("mass_mean", "overseer.probes.linear:MassMeanProbe", "difference of class means (Marks & Tegmark)")
+PROBES.add_lazy("lda", "overseer.probes.linear:LDAProbe", "Fisher LDA with a shrunk covariance")
 
-
-def register(cls: type[Probe]) -> type[Probe]:
-    PROBES[cls.name] = cls
-    return cls
+# Detectors built on probes or on a model's answers; label 1 = lie / deceptive.
+DETECTORS: Registry[type[Detector]] = Registry("lie detector")
+DETECTORS.add_lazy("deception", "overseer.probes.deception:DeceptionProbe",
+                   "white-box deception probe with a calibrated alarm threshold")
+DETECTORS.add_lazy("follow_up", "overseer.probes.blackbox:FollowUpLieDetector",
+                   "black-box follow-up questions (Pacchiardi et al. 2023)")
 
 
 def as_matrix(acts: Any, what: str = "acts") -> np.ndarray:
@@ -61,29 +66,29 @@ def as_labels(labels: Any, n: int, what: str = "labels") -> np.ndarray:
     return labels
 
 
-class Probe(ABC):
-    """Base class: subclasses set `name` and implement `_fit`, `_score`, `_tensors`, `_set_tensors`."""
+class Probe(Fitted, ABC):
+    """Base class: subclasses set `name` and implement `_fit` and `_score`; learned state ends in `_`."""
 
-    name: ClassVar[str]
+    family = "probe"
+    what = "probe"
+    fit_hint = "fit(acts, labels)"
 
     def __init__(self, positive: str = "label 1") -> None:
         self.positive = positive
-        self.d_model: int | None = None
 
-    def fit(self, acts: Any, labels: Any) -> Probe:
+    def fit(self, acts: Any, labels: Any) -> Self:
         x = as_matrix(acts)
         y = as_labels(labels, len(x))
-        self.d_model = int(x.shape[1])
         self._fit(x, y)
+        self.d_model_ = int(x.shape[1])
         return self
 
     def score(self, acts: Any) -> np.ndarray:
         """One score per row; higher = more like label 1. Scores are logits-like (0 is the decision boundary)."""
-        if self.d_model is None:
-            raise OverseerError(f"this {self.name} probe is not fitted: call fit(acts, labels) or load(dir) first.")
+        check_is_fitted(self, "d_model_")
         x = as_matrix(acts)
-        if x.shape[1] != self.d_model:
-            raise InvalidInputError(f"probe was fitted on d_model {self.d_model} but got {x.shape[1]} columns: use "
+        if x.shape[1] != self.d_model_:
+            raise InvalidInputError(f"probe was fitted on d_model {self.d_model_} but got {x.shape[1]} columns: use "
                                     "activations from the same layer of the same model.")
         return self._score(x)
 
@@ -93,7 +98,8 @@ class Probe(ABC):
     @property
     def direction(self) -> np.ndarray:
         """The unit vector in activation space the score grows along."""
-        w = self._tensors()["weight"].double().numpy()
+        check_is_fitted(self, "weight_")
+        w = np.asarray(self.weight_, dtype=np.float64)
         return w / (np.linalg.norm(w) or 1.0)
 
     @abstractmethod
@@ -102,62 +108,34 @@ class Probe(ABC):
     @abstractmethod
     def _score(self, x: np.ndarray) -> np.ndarray: ...
 
-    @abstractmethod
-    def _tensors(self) -> dict[str, torch.Tensor]: ...
+    @classmethod
+    def _load_legacy(cls, directory: Path, config: dict | None) -> Probe | None:
+        """probe.json written before the fitted-object contract: {"probe": name, "d_model", ...params}."""
+        if config is None or "probe" not in config or not (directory / "probe.safetensors").is_file():
+            return None
+        target = PROBES.get(config["probe"])
+        probe = target(**{k: v for k, v in config.items() if k in target.param_names()})
+        tensors = load_file(str(directory / "probe.safetensors"))
+        probe._set_state({"weight_": tensors["weight"].double().numpy(), "bias_": float(tensors["bias"][0]),
+                          "d_model_": int(config["d_model"])})
+        return probe
 
-    @abstractmethod
-    def _set_tensors(self, tensors: dict[str, torch.Tensor]) -> None: ...
 
-    def _config(self) -> dict[str, Any]:
-        return {}
+Probe.registry = PROBES
 
-    def save(self, directory: str | Path) -> Path:
-        if self.d_model is None:
-            raise OverseerError("cannot save an unfitted probe: call fit(acts, labels) first.")
-        directory = Path(directory)
-        directory.mkdir(parents=True, exist_ok=True)
-        config = {"probe": self.name, "d_model": self.d_model, "positive": self.positive, **self._config()}
-        (directory / CONFIG_FILE).write_text(json.dumps(config, indent=2))
-        save_file({k: v.detach().contiguous().cpu() for k, v in self._tensors().items()},
-                  str(directory / TENSORS_FILE))
-        return directory
+
+class Detector(Fitted):
+    """Base class of lie detectors (label 1 = lie / deceptive), saved as detector.json + detector.safetensors."""
+
+    family = "detector"
+    registry = DETECTORS
+    what = "lie detector"
 
 
 def load_probe(directory: str | Path) -> Probe:
     """Load any saved probe; the config names its class."""
-    directory = Path(directory)
-    config_path, tensors_path = directory / CONFIG_FILE, directory / TENSORS_FILE
-    if not config_path.is_file() or not tensors_path.is_file():
-        raise OverseerError(f"{directory} is not a saved probe: it needs {CONFIG_FILE} and {TENSORS_FILE} "
-                            "(written by probe.save(dir)).")
-    config = json.loads(config_path.read_text())
-    kind = config.get("probe")
-    if kind not in PROBES:
-        raise OverseerError(f"{config_path} names probe {kind!r}; known probes: {', '.join(sorted(PROBES))}.")
-    probe = PROBES[kind](**{k: v for k, v in config.items() if k not in ("probe", "d_model")})
-    probe.d_model = int(config["d_model"])
-    probe._set_tensors(load_file(str(tensors_path)))
-    return probe
-
-
-def save_with_sidecar(probe: Probe, directory: str | Path, sidecar: str, payload: Any) -> Path:
-    """Save a detector built on `probe`: the probe's files plus `sidecar` (JSON) for the detector's own state."""
-    directory = Path(directory)
-    probe.save(directory)
-    (directory / sidecar).write_text(json.dumps(payload, indent=2))
-    return directory
-
-
-def read_sidecar(directory: str | Path, sidecar: str, what: str) -> Any:
-    """The JSON a detector saved beside its probe; a directory without it is not a saved `what`."""
-    directory = Path(directory)
-    path = directory / sidecar
-    if not path.is_file():
-        raise OverseerError(f"{directory} has no {sidecar}: it is not a saved {what}.")
-    return json.loads(path.read_text())
+    return Probe.load(directory)
 
 
 def make_probe(kind: str, **kwargs: Any) -> Probe:
-    if kind not in PROBES:
-        raise InvalidInputError(f"unknown probe {kind!r}; choose one of {', '.join(sorted(PROBES))}.")
-    return PROBES[kind](**kwargs)
+    return PROBES.get(kind)(**kwargs)

@@ -11,13 +11,16 @@
 
 from __future__ import annotations
 
+import json
 from collections.abc import Sequence
 from pathlib import Path
+from typing import Self
 
 import numpy as np
 
-from overseer.errors import InvalidInputError, OverseerError
-from overseer.probes.base import as_labels, load_probe, read_sidecar, save_with_sidecar
+from overseer.errors import InvalidInputError
+from overseer.fitted import check_is_fitted
+from overseer.probes.base import Detector, as_labels, load_probe
 from overseer.probes.chat_access import ChatModel, Message, yes_no_scores
 from overseer.probes.linear import LogisticProbe
 
@@ -70,46 +73,53 @@ def confession_scores(model: ChatModel, transcripts: Sequence[list[Message]]) ->
     return follow_up_answers(model, transcripts, [CONFESSION_QUESTION])[:, 0]
 
 
-class FollowUpLieDetector:
+class FollowUpLieDetector(Detector):
     """Pacchiardi-style detector: logistic regression on answers to follow-up questions (label 1 = lie)."""
+
+    name = "follow_up"
+    what = "follow-up detector"
+    fit_hint = "fit(model, transcripts, labels)"
 
     def __init__(self, questions: Sequence[str] | None = None, c: float = 1.0) -> None:
         self.questions = list(questions) if questions is not None else [
             q for group in FOLLOW_UP_QUESTIONS.values() for q in group]
         if not self.questions:
             raise InvalidInputError("the follow-up detector needs at least one question.")
-        self.probe = LogisticProbe(positive="lie", c=c)
-        self.fitted = False
+        self.c = c
 
     def features(self, model: ChatModel, transcripts: Sequence[list[Message]]) -> np.ndarray:
         return follow_up_answers(model, transcripts, self.questions)
 
-    def fit_features(self, features: np.ndarray, labels) -> FollowUpLieDetector:
-        features = np.asarray(features, dtype=np.float64)
-        if features.ndim != 2 or features.shape[1] != len(self.questions):
-            raise InvalidInputError(f"features have shape {features.shape}; expected [n, {len(self.questions)}].")
-        self.probe.fit(features, as_labels(labels, len(features)))
-        self.fitted = True
+    def fit_features(self, features: np.ndarray, labels) -> Self:
+        features = self._check_features(features)
+        self.probe_ = LogisticProbe(positive="lie", c=self.c).fit(features, as_labels(labels, len(features)))
         return self
 
-    def fit(self, model: ChatModel, transcripts: Sequence[list[Message]], labels) -> FollowUpLieDetector:
+    def fit(self, model: ChatModel, transcripts: Sequence[list[Message]], labels) -> Self:
         return self.fit_features(self.features(model, transcripts), labels)
 
     def score_features(self, features: np.ndarray) -> np.ndarray:
-        if not self.fitted:
-            raise OverseerError("the follow-up detector is not fitted: call fit(model, transcripts, labels) first.")
-        return self.probe.score(features)
+        check_is_fitted(self, "probe_")
+        return self.probe_.score(self._check_features(features))
 
     def score(self, model: ChatModel, transcripts: Sequence[list[Message]]) -> np.ndarray:
         """Lie score per transcript (logit; > 0 means predicted lie)."""
+        check_is_fitted(self, "probe_")
         return self.score_features(self.features(model, transcripts))
 
-    def save(self, directory: str | Path) -> Path:
-        return save_with_sidecar(self.probe, directory, "questions.json", self.questions)
+    def _check_features(self, features: np.ndarray) -> np.ndarray:
+        features = np.asarray(features, dtype=np.float64)
+        if features.ndim != 2 or features.shape[1] != len(self.questions):
+            raise InvalidInputError(f"features have shape {features.shape}; expected [n, {len(self.questions)}].")
+        return features
 
     @classmethod
-    def load(cls, directory: str | Path) -> FollowUpLieDetector:
-        detector = cls(read_sidecar(directory, "questions.json", "follow-up detector"))
-        detector.probe = load_probe(directory)
-        detector.fitted = True
+    def _load_legacy(cls, directory: Path, config: dict | None) -> FollowUpLieDetector | None:
+        """A probe directory with questions.json beside it (written before the fitted-object contract)."""
+        sidecar = directory / "questions.json"
+        if config is not None or not sidecar.is_file():
+            return None
+        detector = cls(json.loads(sidecar.read_text()))
+        detector.probe_ = load_probe(directory)
+        detector.c = detector.probe_.c
         return detector

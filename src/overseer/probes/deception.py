@@ -13,13 +13,15 @@ import json
 import random
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Self
 
 import numpy as np
 
-from overseer.errors import InvalidInputError, OverseerError
+from overseer.errors import InvalidInputError
+from overseer.fitted import check_is_fitted
 from overseer.models import LoadedModel
 from overseer.probes.activations import _slug, cached_capture, default_cache_dir, response_spans
-from overseer.probes.base import load_probe, make_probe, read_sidecar, save_with_sidecar
+from overseer.probes.base import Detector, load_probe, make_probe
 from overseer.probes.chat_access import LocalChatModel, Message
 from overseer.probes.datasets import load_statements, neutral_questions
 from overseer.probes.metrics import threshold_at_fpr
@@ -129,41 +131,48 @@ def dialogue_acts(lm: LoadedModel, dialogues: list[Dialogue], layers: list[int],
     return cached_capture(lm, texts, layers, "span_mean", tag=tag, cache_dir=cache_dir, spans=spans).numpy()
 
 
-class DeceptionProbe:
+class DeceptionProbe(Detector):
     """A linear probe at one layer (label 1 = deceptive) with an alarm threshold calibrated on control text."""
+
+    name = "deception"
+    what = "deception probe"
+    fit_hint = "fit(acts, labels)"
 
     def __init__(self, layer: int, probe: str = "logistic", c: float = 0.1) -> None:
         self.layer = layer
-        self.probe = make_probe(probe, positive="deceptive", **({"c": c} if probe == "logistic" else {}))
-        self.threshold: float | None = None
-        self.fpr: float | None = None
+        self.probe = probe
+        self.c = c
 
-    def fit(self, acts, labels) -> DeceptionProbe:
-        self.probe.fit(acts, labels)
+    def fit(self, acts, labels) -> Self:
+        options = {"c": self.c} if self.probe == "logistic" else {}
+        self.probe_ = make_probe(self.probe, positive="deceptive", **options).fit(acts, labels)
         return self
 
-    def calibrate(self, control_acts, fpr: float = 0.01) -> DeceptionProbe:
+    def calibrate(self, control_acts, fpr: float = 0.01) -> Self:
         """Set the threshold so a fraction `fpr` of control (honest, neutral) replies raise the alarm."""
-        self.threshold = threshold_at_fpr(self.probe.score(control_acts), fpr)
-        self.fpr = fpr
+        self.threshold_ = threshold_at_fpr(self.score(control_acts), fpr)
+        self.fpr_ = fpr
         return self
 
     def score(self, acts) -> np.ndarray:
-        return self.probe.score(acts)
+        check_is_fitted(self, "probe_")
+        return self.probe_.score(acts)
 
     def flag(self, acts) -> np.ndarray:
-        if self.threshold is None:
-            raise OverseerError("the deception probe has no threshold: call calibrate(control_acts) first.")
-        return self.score(acts) > self.threshold
-
-    def save(self, directory: str | Path) -> Path:
-        return save_with_sidecar(self.probe, directory, "deception.json",
-                                 {"layer": self.layer, "threshold": self.threshold, "fpr": self.fpr})
+        check_is_fitted(self, "threshold_", "the deception probe has no threshold: call calibrate(control_acts) "
+                                            "first.")
+        return self.score(acts) > self.threshold_
 
     @classmethod
-    def load(cls, directory: str | Path) -> DeceptionProbe:
-        config = read_sidecar(directory, "deception.json", "deception probe")
-        detector = cls(config["layer"])
-        detector.probe = load_probe(directory)
-        detector.threshold, detector.fpr = config["threshold"], config["fpr"]
+    def _load_legacy(cls, directory: Path, config: dict | None) -> DeceptionProbe | None:
+        """A probe directory with deception.json beside it (written before the fitted-object contract)."""
+        sidecar = directory / "deception.json"
+        if config is not None or not sidecar.is_file():
+            return None
+        saved = json.loads(sidecar.read_text())
+        detector = cls(saved["layer"])
+        detector.probe_ = load_probe(directory)
+        detector.probe, detector.c = detector.probe_.name, getattr(detector.probe_, "c", detector.c)
+        if saved.get("threshold") is not None:
+            detector.threshold_, detector.fpr_ = saved["threshold"], saved["fpr"]
         return detector

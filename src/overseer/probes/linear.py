@@ -7,38 +7,23 @@ Mass mean and LDA follow Marks & Tegmark (2023): the mass-mean direction is mu_1
 
 from __future__ import annotations
 
-from typing import Any
-
 import numpy as np
-import torch
 
 from overseer.errors import InvalidInputError
-from overseer.probes.base import Probe, register
+from overseer.probes.base import Probe
 
 
 class AffineProbe(Probe):
-    """A probe whose score is `x @ weight + bias`."""
-
-    weight: np.ndarray
-    bias: float
+    """A probe whose score is `x @ weight_ + bias_`."""
 
     def _score(self, x: np.ndarray) -> np.ndarray:
-        return x @ self.weight + self.bias
-
-    def _tensors(self) -> dict[str, torch.Tensor]:
-        return {"weight": torch.from_numpy(np.asarray(self.weight, dtype=np.float64)),
-                "bias": torch.tensor([float(self.bias)], dtype=torch.float64)}
-
-    def _set_tensors(self, tensors: dict[str, torch.Tensor]) -> None:
-        self.weight = tensors["weight"].double().numpy()
-        self.bias = float(tensors["bias"][0])
+        return x @ self.weight_ + self.bias_
 
 
 def _midpoint_bias(weight: np.ndarray, x: np.ndarray, y: np.ndarray) -> float:
     return -float(weight @ (x[y == 1].mean(0) + x[y == 0].mean(0))) / 2
 
 
-@register
 class LogisticProbe(AffineProbe):
     """L2-regularised logistic regression on standardised features (scikit-learn's lbfgs)."""
 
@@ -59,25 +44,20 @@ class LogisticProbe(AffineProbe):
         model = LogisticRegression(C=self.c, max_iter=self.max_iter, class_weight="balanced")
         model.fit((x - mean) / scale, y)
         # Fold the standardisation into the affine map so scoring needs no extra state.
-        self.weight = model.coef_[0] / scale
-        self.bias = float(model.intercept_[0] - self.weight @ mean)
-
-    def _config(self) -> dict[str, Any]:
-        return {"c": self.c, "max_iter": self.max_iter}
+        self.weight_ = model.coef_[0] / scale
+        self.bias_ = float(model.intercept_[0] - self.weight_ @ mean)
 
 
-@register
 class MassMeanProbe(AffineProbe):
     """Difference of class means; the boundary is the midpoint between the means."""
 
     name = "mass_mean"
 
     def _fit(self, x: np.ndarray, y: np.ndarray) -> None:
-        self.weight = x[y == 1].mean(0) - x[y == 0].mean(0)
-        self.bias = _midpoint_bias(self.weight, x, y)
+        self.weight_ = x[y == 1].mean(0) - x[y == 0].mean(0)
+        self.bias_ = _midpoint_bias(self.weight_, x, y)
 
 
-@register
 class LDAProbe(AffineProbe):
     """Fisher LDA: Sigma^-1 (mu_1 - mu_0) with a Ledoit-Wolf shrunk pooled covariance (d_model often > n)."""
 
@@ -89,5 +69,5 @@ class LDAProbe(AffineProbe):
         centred = np.concatenate([x[y == c] - x[y == c].mean(0) for c in (0, 1)])
         covariance, _ = ledoit_wolf(centred, assume_centered=True)
         diff = x[y == 1].mean(0) - x[y == 0].mean(0)
-        self.weight = np.linalg.solve(covariance + 1e-8 * np.eye(len(diff)), diff)
-        self.bias = _midpoint_bias(self.weight, x, y)
+        self.weight_ = np.linalg.solve(covariance + 1e-8 * np.eye(len(diff)), diff)
+        self.bias_ = _midpoint_bias(self.weight_, x, y)

@@ -1,30 +1,18 @@
-"""Detection metrics with confidence intervals: AUROC, balanced accuracy, recall at a calibrated FPR, rates."""
+"""Detection metrics with confidence intervals: AUROC, balanced accuracy, recall at a calibrated FPR.
+
+Intervals come from `overseer.stats` (re-exported here: `Estimate`, `bootstrap_ci`, `wilson_interval`)."""
 
 from __future__ import annotations
 
-import math
-from collections.abc import Callable
-from dataclasses import asdict, dataclass
 from typing import Any
 
 import numpy as np
 
 from overseer.errors import InvalidInputError
+from overseer.stats import Estimate, bootstrap_ci, wilson_interval
 
-
-@dataclass(frozen=True)
-class Estimate:
-    """A point estimate with a (1 - alpha) interval."""
-
-    value: float
-    low: float
-    high: float
-
-    def to_dict(self) -> dict[str, float]:
-        return asdict(self)
-
-    def __str__(self) -> str:
-        return f"{self.value:.3f} [{self.low:.3f}, {self.high:.3f}]"
+__all__ = ["Estimate", "auroc", "auroc_ci", "balanced_accuracy", "bootstrap_ci", "recall_at_threshold",
+           "threshold_at_fpr", "wilson_interval"]
 
 
 def _scores_labels(scores: Any, labels: Any) -> tuple[np.ndarray, np.ndarray]:
@@ -83,47 +71,6 @@ def recall_at_threshold(positive_scores: Any, threshold: float) -> float:
     return float((positive_scores > threshold).mean())
 
 
-def bootstrap_ci(statistic: Callable[..., float], *arrays: Any, n_boot: int = 1000, alpha: float = 0.05,
-                 seed: int = 0, stratify: Any = None) -> Estimate:
-    """Percentile bootstrap over rows shared by `arrays`; resamples within each class of `stratify` if given.
-
-    Stratifying on labels keeps both classes in every resample, so AUROC is always defined.
-    """
-    arrays = [np.asarray(a) for a in arrays]
-    n = len(arrays[0])
-    if any(len(a) != n for a in arrays):
-        raise InvalidInputError(f"bootstrap arrays have different lengths {[len(a) for a in arrays]}.")
-    if n == 0:
-        raise InvalidInputError("cannot bootstrap an empty sample.")
-    value = float(statistic(*arrays))
-    rng = np.random.default_rng(seed)
-    groups = [np.arange(n)] if stratify is None else [np.flatnonzero(np.asarray(stratify) == g)
-                                                      for g in np.unique(stratify)]
-    draws = []
-    for _ in range(n_boot):
-        index = np.concatenate([rng.choice(g, size=len(g), replace=True) for g in groups])
-        draws.append(statistic(*[a[index] for a in arrays]))
-    low, high = np.quantile(draws, [alpha / 2, 1 - alpha / 2])
-    return Estimate(value, float(low), float(high))
-
-
 def auroc_ci(scores: Any, labels: Any, n_boot: int = 1000, seed: int = 0) -> Estimate:
     scores, labels = _scores_labels(scores, labels)
     return bootstrap_ci(_auroc, scores, labels, n_boot=n_boot, seed=seed, stratify=labels)
-
-
-def wilson_interval(successes: int, n: int, alpha: float = 0.05) -> Estimate:
-    """A rate with its Wilson score interval (sensible at 0/n and n/n, unlike the normal approximation)."""
-    if n <= 0:
-        raise InvalidInputError("a rate needs at least one trial.")
-    if not 0 <= successes <= n:
-        raise InvalidInputError(f"successes must be in [0, {n}], got {successes}.")
-    from statistics import NormalDist
-
-    z = NormalDist().inv_cdf(1 - alpha / 2)
-    p = successes / n
-    centre = (p + z * z / (2 * n)) / (1 + z * z / n)
-    half = z * math.sqrt(p * (1 - p) / n + z * z / (4 * n * n)) / (1 + z * z / n)
-    low = 0.0 if successes == 0 else max(0.0, centre - half)
-    high = 1.0 if successes == n else min(1.0, centre + half)
-    return Estimate(p, low, high)

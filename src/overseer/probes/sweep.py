@@ -8,7 +8,8 @@ import numpy as np
 
 from overseer.errors import InvalidInputError
 from overseer.probes.base import as_labels, make_probe
-from overseer.probes.metrics import Estimate, auroc_ci, balanced_accuracy
+from overseer.probes.metrics import auroc_ci, balanced_accuracy
+from overseer.stats import Estimate
 
 
 def stratified_split(labels: np.ndarray, test_fraction: float = 0.3, seed: int = 0) -> tuple[np.ndarray, np.ndarray]:

@@ -8,16 +8,18 @@ from pathlib import Path
 
 import numpy as np
 
+from overseer.data import GOT_SETS
 from overseer.errors import InvalidInputError
 from overseer.models import LoadedModel
 from overseer.probes.activations import cached_capture
 from overseer.probes.base import make_probe
 from overseer.probes.datasets import LabelledStatement, balanced_subset, load_falseclaims, load_statements
-from overseer.probes.metrics import Estimate, auroc, auroc_ci, wilson_interval
+from overseer.probes.metrics import auroc, auroc_ci
 from overseer.probes.sweep import LayerScore, layer_sweep, stratified_split
+from overseer.stats import Estimate, wilson_interval
+from overseer.tables import Table
 
-DEFAULT_DATASETS = ("cities", "neg_cities", "sp_en_trans", "neg_sp_en_trans", "larger_than", "smaller_than",
-                    "companies_true_false", "common_claim_true_false", "counterfact_true_false")
+DEFAULT_DATASETS = GOT_SETS
 
 
 @dataclass
@@ -50,6 +52,44 @@ class TruthResult:
         probe = probe or self.probe
         return {d: {s.layer: s.auroc.value for s in scores if s.probe == probe} for d, scores in self.sweep.items()}
 
+    def to_tables(self) -> list[Table]:
+        """Held-out AUROC per dataset and layer (plus the other swept probes at the matrix layer), then the
+        train-on-one / test-on-another matrix."""
+        others = [p for p in dict.fromkeys(s.probe for scores in self.sweep.values() for s in scores)
+                  if p != self.probe]
+        rows = []
+        for name, scores in self.sweep.items():
+            by = {(s.layer, s.probe): s.auroc.value for s in scores}
+            rows.append([name, self.n_per_dataset[name], *[by[(layer, self.probe)] for layer in self.layers],
+                         *[by.get((self.layer, kind)) for kind in others]])
+        sweep = Table(f"Truth probes on {self.model}: held-out AUROC by layer ({self.probe})",
+                      ["dataset", "n", *[f"layer {x}" for x in self.layers],
+                       *[f"layer {self.layer} {kind}" for kind in others]], rows)
+        matrix = Table(f"Generalisation matrix (rows: trained on; layer {self.layer}, {self.probe})",
+                       ["trained on", *self.datasets],
+                       [[d, *row] for d, row in zip(self.datasets, self.generalisation, strict=True)])
+        return [sweep, matrix]
+
+    def summary(self) -> str:
+        diagonal = [self.generalisation[i][i] for i in range(len(self.datasets))]
+        off = [v for i, row in enumerate(self.generalisation) for j, v in enumerate(row) if i != j]
+        text = (f"Held-out AUROC within a set averages {sum(diagonal) / len(diagonal):.2f}"
+                + (f"; across sets {sum(off) / len(off):.2f}" if off else "")
+                + " (0.5 is chance; below 0.5 means the probe is inverted on the other set, i.e. it learned a "
+                "surface feature, not truth).")
+        if self.falseclaims:
+            fc = self.falseclaims
+            text += (f" Azaria & Mitchell false claims (n={fc.n}): flagged false {fc.flagged_false}; AUROC vs "
+                     f"held-out true GoT statements {fc.auroc_vs_true}.")
+        return text
+
+    def write_figures(self, heatmap: str | Path, curves: str | Path) -> list[Path]:
+        from overseer.probes.plots import generalisation_heatmap, layer_curves
+
+        return [layer_curves(self.auroc_table(), curves, f"{self.model}: {self.probe} truth probe by layer"),
+                generalisation_heatmap(self.generalisation, self.datasets, heatmap,
+                                       f"{self.model}: {self.probe} probe, layer {self.layer}, held-out AUROC")]
+
     def to_dict(self) -> dict:
         return {"model": self.model, "layers": self.layers, "datasets": self.datasets,
                 "n_per_dataset": self.n_per_dataset,
@@ -80,12 +120,18 @@ def generalisation_matrix(acts: dict[str, np.ndarray], labels: dict[str, np.ndar
     return matrix
 
 
-def run_truth(lm: LoadedModel, datasets: tuple[str, ...] | list[str] = DEFAULT_DATASETS,
+def run_truth(lm: LoadedModel | str, datasets: tuple[str, ...] | list[str] = DEFAULT_DATASETS,
               layers: list[int] | None = None,
               n_per_dataset: int | None = 300, probes: tuple[str, ...] = ("logistic", "mass_mean", "lda"),
               matrix_probe: str = "logistic", matrix_layer: int | None = None, falseclaims: int = 200,
               cache_dir: str | Path | None = None, seed: int = 0, n_boot: int = 500,
               data_root: str | Path | None = None) -> TruthResult:
+    """Sweep probes over layers per dataset, then the generalisation matrix at the best (or given) layer and,
+    if `falseclaims`, transfer to Azaria & Mitchell's false claims. `lm` may be a model name."""
+    if isinstance(lm, str):
+        from overseer.models import load_model
+
+        lm = load_model(lm)
     if not datasets:
         raise InvalidInputError("no datasets given: name at least one Geometry-of-Truth set or a statement CSV.")
     if matrix_probe not in probes:

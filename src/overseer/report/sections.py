@@ -6,19 +6,11 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any, Literal
 
+from overseer.tables import Table
+
+__all__ = ["Section", "Status", "Table"]
+
 Status = Literal["ok", "skipped", "failed"]
-
-
-@dataclass
-class Table:
-    title: str
-    columns: list[str]
-    rows: list[list[Any]]
-
-    def __post_init__(self) -> None:
-        for row in self.rows:
-            if len(row) != len(self.columns):
-                raise ValueError(f"table {self.title!r}: row {row!r} does not match columns {self.columns!r}")
 
 
 @dataclass

@@ -1,5 +1,9 @@
 """The contract every steering method follows: fit on contrastive activations, then rewrite activations.
 
+Every method is an `overseer.fitted.Fitted` object: hyper-parameters (strength, the layer(s) it steers, the
+positions it rewrites) in `__init__`, learned attributes ending in `_`, `save(dir)` / `load(dir)`. A saved
+method alone is enough to apply it to a model (`method.steer(lm)`) or to serve it.
+
 A method is fitted on `pos_acts` (the behaviour to steer toward) and `neg_acts` (the behaviour to steer
 away from), both `[n, d_model]`. `apply(h)` rewrites any `[..., d_model]` tensor (any dtype, any device)
 and is what `overseer.models.intervene` calls inside a forward pass. Every method takes one scalar
@@ -11,16 +15,22 @@ from __future__ import annotations
 import json
 import math
 from abc import ABC, abstractmethod
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
 from pathlib import Path
-from typing import Any, ClassVar
+from typing import TYPE_CHECKING, Any, ClassVar, Self
 
 import torch
-from safetensors.torch import load_file, save_file
+from safetensors.torch import load_file
 
-from overseer.errors import InvalidInputError, OverseerError
+from overseer.errors import ConfigurationError, InvalidInputError
+from overseer.fitted import Fitted, check_is_fitted
+from overseer.registry import Registry
 
-CONFIG_FILE = "steering.json"
-TENSORS_FILE = "steering.safetensors"
+if TYPE_CHECKING:
+    from overseer.models.loading import LoadedModel
+
+POSITIONS = ("last", "all")
 
 
 def check_strength(strength: float) -> float:
@@ -59,72 +69,85 @@ def check_acts(pos_acts: torch.Tensor, neg_acts: torch.Tensor, min_each: int = 2
     return pos, neg
 
 
-class SteeringMethod(ABC):
-    """Base class: subclasses set `name`, implement `_fit`, `_apply_float` and the tensor/config state."""
+def check_layer_param(layer: int | Sequence[int] | None) -> int | list[int] | None:
+    """A method's layer(s): one int, a list of ints, or None (not known yet)."""
+    if layer is None:
+        return None
+    if isinstance(layer, int) and not isinstance(layer, bool):
+        return int(layer)
+    if isinstance(layer, Sequence) and layer and all(isinstance(x, int) and not isinstance(x, bool) for x in layer):
+        return [int(x) for x in layer]
+    raise InvalidInputError(f"layer must be an int or a non-empty list of ints, got {layer!r}.")
 
-    name: ClassVar[str]
+
+class SteeringMethod(Fitted, ABC):
+    """Base class: subclasses set `name`, implement `_fit` and `_apply_float`, and keep learned state in `*_`."""
+
+    family = "steering"
+    what = "steering method"
+    fit_hint = "fit(pos_acts, neg_acts)"
     # True when strength 1 already means "the full fitted effect" (no yardstick needed to compare methods).
     strength_is_relative: ClassVar[bool] = False
 
-    def __init__(self, strength: float = 1.0) -> None:
+    def __init__(self, strength: float = 1.0, layer: int | Sequence[int] | None = None,
+                 positions: str = "last") -> None:
         self.strength = check_strength(strength)
-        self.d_model: int | None = None
+        self.layer = check_layer_param(layer)
+        if positions not in POSITIONS:
+            raise InvalidInputError(f"positions={positions!r}: use 'last' (the last token of every forward pass, "
+                                    "as when chatting) or 'all'.")
+        self.positions = positions
 
     # ---- the contract ----
-    def fit(self, pos_acts: torch.Tensor, neg_acts: torch.Tensor) -> SteeringMethod:
+    def fit(self, pos_acts: torch.Tensor, neg_acts: torch.Tensor) -> Self:
         pos, neg = check_acts(pos_acts, neg_acts)
-        self.d_model = int(pos.shape[1])
         self._fit(pos, neg)
+        self.d_model_ = int(pos.shape[1])
+        self.n_pos_, self.n_neg_ = int(pos.shape[0]), int(neg.shape[0])
+        self.mean_gap_ = float((pos.mean(0) - neg.mean(0)).norm())  # the yardstick for relative strengths
         return self
 
     def apply(self, h: torch.Tensor, strength: float | None = None) -> torch.Tensor:
         """Steered copy of `h` (`[..., d_model]`, same shape, dtype and device)."""
-        self._check_fitted()
+        check_is_fitted(self, "d_model_")
         strength = self.strength if strength is None else check_strength(strength)
-        if h.shape[-1] != self.d_model:
-            raise InvalidInputError(f"{self.name} was fitted on d_model {self.d_model} but got activations with last "
-                                    f"dimension {h.shape[-1]}: apply it at a layer of the model it was fitted on.")
+        if h.shape[-1] != self.d_model_:
+            raise InvalidInputError(f"{self.name} was fitted on d_model {self.d_model_} but got activations with "
+                                    f"last dimension {h.shape[-1]}: apply it at a layer of the model it was fitted on.")
         if strength == 0.0 or h.numel() == 0:
             return h
-        flat = h.reshape(-1, self.d_model)
+        flat = h.reshape(-1, self.d_model_)
         out = self._apply_float(flat.float(), strength)
         return out.to(h.dtype).reshape(h.shape)
 
     def __call__(self, h: torch.Tensor) -> torch.Tensor:
         return self.apply(h)
 
-    def with_strength(self, strength: float) -> SteeringMethod:
+    def with_strength(self, strength: float) -> Self:
         """Set the default strength used by `apply` / as a hook; returns self."""
         self.strength = check_strength(strength)
         return self
 
     @property
+    def layers(self) -> list[int]:
+        """The layers this method steers; a ConfigurationError if it was never given one."""
+        if self.layer is None:
+            raise ConfigurationError(f"this {self.name} method records no layer: construct or fit it with "
+                                     "layer=N (overseer steer fit --layer N), or pass the layer explicitly.")
+        return [self.layer] if isinstance(self.layer, int) else list(self.layer)
+
+    @contextmanager
+    def steer(self, lm: LoadedModel, strength: float | None = None) -> Iterator[None]:
+        """Steer `lm` inside the block, at this method's layer(s) and positions."""
+        check_is_fitted(self, "d_model_")
+        rewrite = self.apply if strength is None else (lambda h: self.apply(h, strength))
+        with lm.intervene(self.layers, rewrite, self.positions):
+            yield
+
+    @property
     def unit_displacement(self) -> float:
         """Roughly how far (L2) one unit of strength moves an activation; used to put methods on one axis."""
         return 1.0
-
-    # ---- persistence ----
-    def save(self, directory: str | Path) -> Path:
-        self._check_fitted()
-        directory = Path(directory)
-        directory.mkdir(parents=True, exist_ok=True)
-        config = {"method": self.name, "strength": self.strength, "d_model": self.d_model, **self._config()}
-        (directory / CONFIG_FILE).write_text(json.dumps(config, indent=2))
-        tensors = {k: v.detach().contiguous().cpu() for k, v in self._tensors().items()}
-        save_file(tensors, str(directory / TENSORS_FILE))
-        return directory
-
-    @classmethod
-    def load(cls, directory: str | Path) -> SteeringMethod:
-        config, tensors = _read(directory)
-        if config.get("method") != cls.name:
-            raise InvalidInputError(f"{directory} holds a '{config.get('method')}' method, not '{cls.name}': "
-                                    "use overseer.steering.load_method(dir) to load whatever it holds.")
-        method = cls._from_config(config)
-        method.strength = check_strength(config.get("strength", 1.0))
-        method.d_model = int(config["d_model"])
-        method._load_tensors(tensors)
-        return method
 
     # ---- for subclasses ----
     @abstractmethod
@@ -134,61 +157,52 @@ class SteeringMethod(ABC):
     def _apply_float(self, h: torch.Tensor, strength: float) -> torch.Tensor:
         """h is float32 `[n, d_model]`, strength > 0."""
 
-    @abstractmethod
-    def _tensors(self) -> dict[str, torch.Tensor]: ...
-
-    @abstractmethod
-    def _load_tensors(self, tensors: dict[str, torch.Tensor]) -> None: ...
-
-    def _config(self) -> dict[str, Any]:
-        return {}
-
+    # ---- directories written before the fitted-object contract (steering.json with "method", fit.json) ----
     @classmethod
-    def _from_config(cls, config: dict[str, Any]) -> SteeringMethod:
-        return cls()
+    def _load_legacy(cls, directory: Path, config: dict | None) -> SteeringMethod | None:
+        if config is None or "method" not in config or not (directory / "steering.safetensors").is_file():
+            return None
+        target = METHODS.get(config["method"])
+        if not issubclass(target, cls):
+            raise InvalidInputError(f"{directory} holds a '{config['method']}' method, not '{cls.name}': use "
+                                    "overseer.steering.load_method(dir) to load whatever it holds.")
+        fit_path = directory / "fit.json"
+        meta = json.loads(fit_path.read_text()) if fit_path.is_file() else {}
+        params = {k: v for k, v in {**config, "c": config.get("C"), "layer": meta.get("layer")}.items()
+                  if k in target.param_names() and v is not None}
+        method = target(**params)
+        tensors = load_file(str(directory / "steering.safetensors"))
+        method._set_state(method._legacy_state(config, tensors))
+        method.d_model_ = int(config["d_model"])
+        if meta.get("model"):
+            method.model_ = meta["model"]
+        return method
 
-    def _check_fitted(self) -> None:
-        if self.d_model is None:
-            raise InvalidInputError(f"{self.name} is not fitted: call .fit(pos_acts, neg_acts) or load a saved one.")
+    def _legacy_state(self, config: dict[str, Any], tensors: dict[str, torch.Tensor]) -> dict[str, Any]:
+        return {f"{key}_": value.float() for key, value in tensors.items()}
 
     def __repr__(self) -> str:
-        state = f"d_model={self.d_model}" if self.d_model is not None else "unfitted"
-        return f"{type(self).__name__}({state}, strength={self.strength})"
+        state = f"d_model={self.d_model_}" if self.is_fitted else "unfitted"
+        return f"{type(self).__name__}({state}, strength={self.strength}, layer={self.layer})"
 
 
-def _read(directory: str | Path) -> tuple[dict[str, Any], dict[str, torch.Tensor]]:
-    directory = Path(directory)
-    config_path, tensors_path = directory / CONFIG_FILE, directory / TENSORS_FILE
-    if not config_path.is_file() or not tensors_path.is_file():
-        raise InvalidInputError(f"{directory} is not a saved steering method: it needs {CONFIG_FILE} and "
-                                f"{TENSORS_FILE} (written by method.save(dir) or `overseer steer fit`).")
-    try:
-        config = json.loads(config_path.read_text())
-    except json.JSONDecodeError as exc:
-        raise InvalidInputError(f"{config_path} is not valid JSON ({exc}); re-save the method.") from None
-    return config, load_file(str(tensors_path))
+METHODS: Registry[type[SteeringMethod]] = Registry("steering method")
+METHODS.add_lazy("caa", "overseer.steering.mean_diff:MeanDiff", "CAA: difference of class means")
+METHODS.add_lazy("repe", "overseer.steering.repe:RepE", "RepE: first principal component of paired differences")
+METHODS.add_lazy("iti", "overseer.steering.iti:ITI", "ITI: normalised logistic-probe direction")
+METHODS.add_lazy("linear_act", "overseer.steering.linear_act:LinearAcT", "Linear-AcT: per-dimension affine transport")
+METHODS.add_lazy("step_odesteer", "overseer.steering.odesteer:StepODESteer", "one Euler step of ODESteer's field")
+METHODS.add_lazy("odesteer", "overseer.steering.odesteer:ODESteer", "ODESteer: barrier-function ODE (ICLR 2026)")
+METHODS.add_lazy("mimic", "overseer.steering.mimic:MiMiC", "MiMiC: gated linear optimal transport (Singh et al. 2024)")
 
 
-METHODS: dict[str, type[SteeringMethod]] = {}
-
-
-def register(cls: type[SteeringMethod]) -> type[SteeringMethod]:
-    METHODS[cls.name] = cls
-    return cls
+SteeringMethod.registry = METHODS
 
 
 def make_method(name: str, strength: float = 1.0, **kwargs: Any) -> SteeringMethod:
-    try:
-        cls = METHODS[name]
-    except KeyError:
-        raise InvalidInputError(f"unknown steering method '{name}'; available: {', '.join(METHODS)}.") from None
-    return cls(strength=strength, **kwargs)
+    return METHODS.get(name)(strength=strength, **kwargs)
 
 
 def load_method(directory: str | Path) -> SteeringMethod:
     """Load any saved steering method (the directory's JSON says which)."""
-    config, _ = _read(directory)
-    name = config.get("method")
-    if name not in METHODS:
-        raise OverseerError(f"{directory} holds unknown method '{name}'; known: {', '.join(METHODS)}.")
-    return METHODS[name].load(directory)
+    return SteeringMethod.load(directory)

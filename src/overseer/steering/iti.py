@@ -11,10 +11,8 @@ import torch
 from sklearn.linear_model import LogisticRegression
 
 from overseer.steering.additive import AdditiveSteering
-from overseer.steering.base import register
 
 
-@register
 class ITI(AdditiveSteering):
     name = "iti"
 
@@ -29,4 +27,4 @@ class ITI(AdditiveSteering):
         weight = torch.from_numpy(probe.coef_[0]).double() / std
         direction = weight / weight.norm().clamp_min(1e-12)
         sigma = float((x @ direction).std())
-        self.vector = (direction * sigma).float()
+        self.vector_ = (direction * sigma).float()

@@ -11,20 +11,14 @@ from __future__ import annotations
 
 import torch
 
-from overseer.steering.base import SteeringMethod, register
+from overseer.steering.base import SteeringMethod
 
 _QUANTILES = 256
 
 
-@register
 class LinearAcT(SteeringMethod):
     name = "linear_act"
     strength_is_relative = True
-
-    def __init__(self, strength: float = 1.0) -> None:
-        super().__init__(strength)
-        self.scale: torch.Tensor | None = None
-        self.shift: torch.Tensor | None = None
 
     def _fit(self, pos: torch.Tensor, neg: torch.Tensor) -> None:
         levels = torch.linspace(0, 1, min(_QUANTILES, len(pos), len(neg)), dtype=torch.float64)
@@ -35,15 +29,9 @@ class LinearAcT(SteeringMethod):
         var = ((neg_q - neg_mean) ** 2).mean(0)
         # A dimension that is constant in the negative set has no slope to fit: translate it only.
         scale = torch.where(var > 1e-12, cov / var.clamp_min(1e-12), torch.ones_like(var))
-        self.scale = scale.float()
-        self.shift = (pos_mean - scale * neg_mean).float()
+        self.scale_ = scale.float()
+        self.shift_ = (pos_mean - scale * neg_mean).float()
 
     def _apply_float(self, h: torch.Tensor, strength: float) -> torch.Tensor:
-        scale, shift = self.scale.to(h.device), self.shift.to(h.device)
+        scale, shift = self.scale_.to(h.device), self.shift_.to(h.device)
         return h + strength * ((scale - 1) * h + shift)
-
-    def _tensors(self) -> dict[str, torch.Tensor]:
-        return {"scale": self.scale, "shift": self.shift}
-
-    def _load_tensors(self, tensors: dict[str, torch.Tensor]) -> None:
-        self.scale, self.shift = tensors["scale"].float(), tensors["shift"].float()

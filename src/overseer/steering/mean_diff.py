@@ -5,12 +5,10 @@ from __future__ import annotations
 import torch
 
 from overseer.steering.additive import AdditiveSteering
-from overseer.steering.base import register
 
 
-@register
 class MeanDiff(AdditiveSteering):
     name = "caa"
 
     def _fit(self, pos: torch.Tensor, neg: torch.Tensor) -> None:
-        self.vector = pos.mean(0) - neg.mean(0)
+        self.vector_ = pos.mean(0) - neg.mean(0)

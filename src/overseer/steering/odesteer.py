@@ -11,70 +11,74 @@ ODESteer takes `steps` Euler steps on [0, T]; StepODESteer one step of size T of
 from __future__ import annotations
 
 import math
+from collections.abc import Sequence
 from typing import Any
 
 import numpy as np
 import torch
 from sklearn.linear_model import LogisticRegression
 
-from overseer.steering.base import SteeringMethod, register
+from overseer.errors import InvalidInputError
+from overseer.fitted import check_is_fitted
+from overseer.steering.base import SteeringMethod
 from overseer.steering.sketch import TensorSketch
 
 _NORM_EPS = 1e-12
 _FIELD_EPS = 1e-10
 
 
-@register
 class ODESteer(SteeringMethod):
     name = "odesteer"
     default_steps = 10
 
     def __init__(self, strength: float = 5.0, steps: int | None = None, degree: int = 2, n_components: int = 8000,
-                 gamma: float = 0.1, coef0: float = 1.0, seed: int = 0, C: float = 1.0) -> None:
-        super().__init__(strength)
+                 gamma: float = 0.1, coef0: float = 1.0, seed: int = 0, c: float = 1.0,
+                 layer: int | Sequence[int] | None = None, positions: str = "last") -> None:
+        super().__init__(strength, layer, positions)
         self.steps = int(steps if steps is not None else self.default_steps)
         if self.steps < 1:
-            raise ValueError(f"steps must be >= 1, got {self.steps}")
-        self.sketch = TensorSketch(degree, n_components, gamma, coef0, seed)
-        self.C = float(C)
-        self.weight: torch.Tensor | None = None  # [n_components] logistic-regression weight
-        self.bias = 0.0
-        self.log_prior = 0.0
-        self._quad: torch.Tensor | None = None  # (A + A^T) for degree 2, built lazily from the weight
-        self._cache: dict[tuple, tuple[torch.Tensor, torch.Tensor]] = {}
+            raise InvalidInputError(f"steps must be >= 1, got {self.steps}: it is the number of Euler steps.")
+        if not c > 0:
+            raise InvalidInputError(f"c (inverse regularisation strength) must be > 0, got {c}.")
+        self.degree, self.n_components, self.gamma, self.coef0, self.seed = degree, n_components, gamma, coef0, seed
+        self.c = float(c)
+        self._reset_cache()
 
     # ---- fitting ----
     def _fit(self, pos: torch.Tensor, neg: torch.Tensor) -> None:
         x = torch.cat([pos, neg])
-        self.sketch.init(x.shape[1])
-        features = self.sketch.transform(_normalise(x.double())).numpy()
+        self.sketch_ = self._sketch().init(x.shape[1])
+        features = self.sketch_.transform(_normalise(x.double())).numpy()
         labels = np.concatenate([np.ones(len(pos)), np.zeros(len(neg))])
-        classifier = LogisticRegression(C=self.C, max_iter=1000)
+        classifier = LogisticRegression(C=self.c, max_iter=1000)
         classifier.fit(features, labels)
-        self.weight = torch.from_numpy(classifier.coef_[0]).float()
-        self.bias = float(classifier.intercept_[0])
+        self.weight_ = torch.from_numpy(classifier.coef_[0]).float()  # [n_components]
+        self.bias_ = float(classifier.intercept_[0])
         pi = len(pos) / len(x)
-        self.log_prior = math.log((1 - pi) / pi)
-        self.train_accuracy = float(classifier.score(features, labels))
+        self.log_prior_ = math.log((1 - pi) / pi)
+        self.train_accuracy_ = float(classifier.score(features, labels))
         self._reset_cache()
+
+    def _sketch(self) -> TensorSketch:
+        return TensorSketch(self.degree, self.n_components, self.gamma, self.coef0, self.seed)
 
     # ---- the barrier function and its field ----
     def barrier(self, x: torch.Tensor) -> torch.Tensor:
         """h(x): estimated log density ratio log p_pos(x) / p_neg(x), `[n, d] -> [n]` (autograd-friendly)."""
-        self._check_fitted()
-        features = self.sketch.transform(_normalise(x))
-        return features @ self.weight.to(x.device, x.dtype) + self.bias + self.log_prior
+        check_is_fitted(self, "weight_")
+        features = self.sketch_.transform(_normalise(x))
+        return features @ self.weight_.to(x.device, x.dtype) + self.bias_ + self.log_prior_
 
     def gradient(self, x: torch.Tensor) -> torch.Tensor:
         """Analytic grad h(x), `[n, d]`."""
-        self._check_fitted()
+        check_is_fitted(self, "weight_")
         norm = x.norm(dim=-1, keepdim=True).clamp_min(_NORM_EPS)
         x_hat = x / norm
-        if self.sketch.degree == 2:
+        if self.degree == 2:
             block, offset = self._quad_for(x)
             g_hat = torch.addmm(offset, x_hat, block)
         else:
-            g_hat = self.sketch.vjp(x_hat, self.weight.to(x.device))
+            g_hat = self.sketch_.vjp(x_hat, self.weight_.to(x.device))
         radial = (g_hat * x_hat).sum(-1, keepdim=True)
         return (g_hat - radial * x_hat) / norm
 
@@ -94,9 +98,9 @@ class ODESteer(SteeringMethod):
         key = (x.device, x.dtype)
         if key not in self._cache:
             if self._quad is None:
-                a = self.sketch.quadratic_form(self.weight).double()
+                a = self.sketch_.quadratic_form(self.weight_).double()
                 self._quad = a + a.T
-            gamma, coef0 = self.sketch.gamma, self.sketch.coef0
+            gamma, coef0 = self.gamma, self.coef0
             block = self._quad[:-1, :-1] * gamma
             offset = self._quad[:-1, -1] * math.sqrt(gamma * coef0)
             self._cache[key] = (block.to(x.device, x.dtype), offset.to(x.device, x.dtype))
@@ -106,28 +110,27 @@ class ODESteer(SteeringMethod):
         self._quad = None
         self._cache = {}
 
-    # ---- persistence ----
-    def _config(self) -> dict[str, Any]:
-        return {"steps": self.steps, "C": self.C, "bias": self.bias, "log_prior": self.log_prior,
-                **self.sketch.config()}
+    # ---- persistence: the sketch is saved as its two hash tables ----
+    def _get_state(self) -> dict[str, Any]:
+        state = {k: v for k, v in super()._get_state().items() if k != "sketch_"}
+        return {**state, **({"sketch_index_": self.sketch_.index, "sketch_sign_": self.sketch_.sign}
+                            if "sketch_" in vars(self) else {})}
 
-    @classmethod
-    def _from_config(cls, config: dict[str, Any]) -> ODESteer:
-        method = cls(steps=config["steps"], degree=config["degree"], n_components=config["n_components"],
-                     gamma=config["gamma"], coef0=config["coef0"], seed=config["seed"], C=config.get("C", 1.0))
-        method.bias, method.log_prior = float(config["bias"]), float(config["log_prior"])
-        return method
-
-    def _tensors(self) -> dict[str, torch.Tensor]:
-        return {"weight": self.weight, **self.sketch.state()}
-
-    def _load_tensors(self, tensors: dict[str, torch.Tensor]) -> None:
-        self.weight = tensors["weight"].float()
-        self.sketch.load_state(tensors)
+    def _set_state(self, state: dict[str, Any]) -> None:
+        state = dict(state)
+        index, sign = state.pop("sketch_index_", None), state.pop("sketch_sign_", None)
+        super()._set_state(state)
+        if index is not None:
+            self.sketch_ = self._sketch()
+            self.sketch_.load_state({"sketch_index": index, "sketch_sign": sign})
         self._reset_cache()
 
+    def _legacy_state(self, config: dict[str, Any], tensors: dict[str, torch.Tensor]) -> dict[str, Any]:
+        return {"weight_": tensors["weight"].float(), "sketch_index_": tensors["sketch_index"],
+                "sketch_sign_": tensors["sketch_sign"], "bias_": float(config["bias"]),
+                "log_prior_": float(config["log_prior"])}
 
-@register
+
 class StepODESteer(ODESteer):
     """One Euler step of ODESteer's field: `h' = h + T * v(h)`."""
 

@@ -11,10 +11,8 @@ from __future__ import annotations
 import torch
 
 from overseer.steering.additive import AdditiveSteering
-from overseer.steering.base import register
 
 
-@register
 class RepE(AdditiveSteering):
     name = "repe"
 
@@ -28,4 +26,4 @@ class RepE(AdditiveSteering):
         projection = float(shift @ direction)
         if projection < 0:
             direction, projection = -direction, -projection
-        self.vector = (direction * projection).float()
+        self.vector_ = (direction * projection).float()

@@ -12,6 +12,8 @@ import math
 
 import torch
 
+from overseer.errors import InvalidInputError
+
 
 class TensorSketch:
     def __init__(self, degree: int = 2, n_components: int = 8000, gamma: float = 0.1, coef0: float = 1.0,
@@ -80,7 +82,7 @@ class TensorSketch:
         steering hook cheap: `(A + A^T) x_ext` instead of FFTs over n_components per step.
         """
         if self.degree != 2:
-            raise ValueError("quadratic_form exists only for degree 2")
+            raise InvalidInputError(f"quadratic_form exists only for degree 2, not {self.degree}.")
         index, sign = self.index, self.sign
         buckets = (index[0].unsqueeze(1) + index[1].unsqueeze(0)) % self.n_components  # [d+1, d+1]
         return sign[0].unsqueeze(1) * sign[1].unsqueeze(0) * weight.float()[buckets]

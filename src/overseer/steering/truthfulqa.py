@@ -9,17 +9,16 @@ perplexity of the unsteered model.
 from __future__ import annotations
 
 import math
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 import torch
 
 from overseer.data.truthfulqa import TruthfulQAItem, qa_text
 from overseer.models import capture, continuation_logprobs, generate, intervene
+from overseer.models.intervene import Rewrite
 from overseer.models.loading import LoadedModel
 from overseer.steering.metrics import mean_perplexity, perplexities
-
-Rewrite = Callable[[torch.Tensor], torch.Tensor]
 
 
 def contrastive_texts(items: Sequence[TruthfulQAItem]) -> tuple[list[str], list[str]]:

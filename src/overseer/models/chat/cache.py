@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import os
 import sqlite3
 import threading
 import time
@@ -74,6 +75,32 @@ class ResponseCache:
     def close(self) -> None:
         with self._lock:
             self._conn.close()
+
+
+CACHE_ENV = "OVERSEER_CHAT_CACHE"
+_OFF = ("", "0", "off", "none", "false")
+_shared: dict[Path, ResponseCache] = {}
+
+
+def default_cache_path() -> Path | None:
+    """Where chat responses are cached unless told otherwise: $OVERSEER_CHAT_CACHE, or
+    ~/.cache/overseer/chat-cache.sqlite (under $OVERSEER_CACHE if set); None when the variable says off."""
+    value = os.environ.get(CACHE_ENV)
+    if value is not None:
+        return None if value.strip().lower() in _OFF else Path(value).expanduser()
+    from overseer.models.embedded import cache_root
+
+    return cache_root() / "chat-cache.sqlite"
+
+
+def shared_cache() -> ResponseCache | None:
+    """One open `ResponseCache` per default path for the whole process (None when caching is off)."""
+    path = default_cache_path()
+    if path is None:
+        return None
+    if path not in _shared:
+        _shared[path] = ResponseCache(path)
+    return _shared[path]
 
 
 class CachedChatModel(WrappedChatModel):
