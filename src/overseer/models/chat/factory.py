@@ -11,6 +11,10 @@ Spec syntax:
                                                      without #MODEL the server's only model is used;
                                                      OPENAI_API_KEY is sent if set, otherwise a dummy key
     anthropic:MODEL                                  Anthropic; needs ANTHROPIC_API_KEY
+    vllm:NAME_OR_DIR[?key=value]                     vLLM's OpenAI-compatible server, started and stopped by
+                                                     overseer on a free loopback port (needs vLLM and a GPU;
+                                                     options become vLLM flags, e.g. ?tensor_parallel_size=2);
+                                                     generation only: steering stays on local:
 
 Every model comes wrapped in retries with bounded concurrency and, unless `cache=False`, in the SQLite
 response cache (outermost, so a cache hit never waits for a concurrency slot). Providers are registered in
@@ -70,20 +74,27 @@ def _anthropic(target: str, options: dict[str, str], spec: str) -> ChatModel:
     return AnthropicChatModel(target)
 
 
+@PROVIDERS.register("vllm", help="vLLM started on a free loopback port (GPU): vllm:NAME_OR_DIR[?flag=value]")
+def _vllm(target: str, options: dict[str, str], spec: str) -> ChatModel:
+    from overseer.models.chat.vllm_server import start_vllm
+
+    return start_vllm(target, options)
+
+
 def parse_spec(spec: str) -> tuple[str, str, dict[str, str]]:
     """(provider, target, options) from a spec string; raises `ConfigurationError` with the syntax."""
     provider, sep, target = spec.partition(":")
     if not sep or provider not in PROVIDERS or not target:
         raise ConfigurationError(
             f"cannot read model spec {spec!r}: use local:NAME_OR_DIR[?steer=DIR], openai:MODEL, "
-            "openai-compatible:BASE_URL[#MODEL] or anthropic:MODEL."
+            "openai-compatible:BASE_URL[#MODEL], anthropic:MODEL or vllm:NAME_OR_DIR."
         )
     options: dict[str, str] = {}
-    if provider == "local" and "?" in target:
+    if provider in ("local", "vllm") and "?" in target:
         target, query = target.split("?", 1)
         parsed = parse_qs(query, keep_blank_values=False)
         unknown = set(parsed) - {"steer", "layer"}
-        if unknown:
+        if unknown and provider == "local":
             raise ConfigurationError(f"unknown option(s) {sorted(unknown)} in {spec!r}: local specs take "
                                      "?steer=DIR and &layer=N.")
         options = {key: values[-1] for key, values in parsed.items()}
