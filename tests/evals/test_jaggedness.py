@@ -70,9 +70,50 @@ def test_fit_irt_matches_a_known_logistic_model():
     c_true, d_true = np.array([-1.0, 0.0, 1.5]), np.array([-1.0, 0.5, 1.0])
     n = np.full((3, 3), 2000.0)
     k = n / (1 + np.exp(-(c_true[:, None] - d_true[None, :])))
-    c, d, a = fit_irt(k, n, steps=3000)
-    centred = (c[:, None] - d[None, :]) * a[None, :]
+    opt = fit_irt(k, n)
+    centred = (opt.capability[:, None] - opt.difficulty[None, :]) * opt.discrimination[None, :]
     np.testing.assert_allclose(centred, c_true[:, None] - d_true[None, :], atol=0.15)
+
+
+def neg_log_posterior(params, k, n, prior_sd=2.0):
+    """The 2PL MAP objective written out independently of overseer's solver."""
+    from scipy.special import log_expit
+
+    m, b = k.shape
+    c, d, log_a = params[:m], params[m:m + b], params[m + b:]
+    u = np.exp(log_a)[None, :] * (c[:, None] - d[None, :])
+    loglik = (k * log_expit(u) + (n - k) * log_expit(-u)).sum()
+    return -loglik + ((c ** 2).sum() + (d ** 2).sum()) / (2 * prior_sd ** 2) + (log_a ** 2).sum() / (2 * 0.25)
+
+
+@pytest.mark.parametrize("seed", [0, 1, 2])
+def test_fit_irt_converges_to_the_scipy_optimum(seed):
+    from scipy.optimize import minimize
+
+    rng = np.random.default_rng(seed)
+    n = rng.integers(20, 60, size=(5, 4)).astype(float)
+    k = rng.binomial(n.astype(int), rng.uniform(0.05, 0.95, size=(5, 4))).astype(float)
+    opt = fit_irt(k, n)
+    assert opt.converged and opt.iterations < 200
+    ref = minimize(neg_log_posterior, np.zeros(13), args=(k, n), method="BFGS", options={"gtol": 1e-9})
+    np.testing.assert_allclose(opt.params, ref.x, atol=1e-3)
+    assert neg_log_posterior(opt.params, k, n) <= ref.fun + 1e-9
+    stopped = fit_irt(k, n, max_iter=2)
+    assert not stopped.converged and np.abs(stopped.params - ref.x).max() > 1e-3
+
+
+def test_epochs_of_an_item_are_one_bootstrap_unit():
+    """Scoring each item 4 times (epochs) must not narrow the CI; 4 x as many distinct items does."""
+    once = synthetic(FLAT, n_items=12)
+    epochs = [ItemScore(it.model, it.domain, it.item_id, it.score, epoch=e) for it in once for e in (1, 2, 3, 4)]
+    distinct = [ItemScore(it.model, it.domain, f"{it.item_id}#{e}", it.score) for it in once for e in (1, 2, 3, 4)]
+    r_once, r_epochs, r_distinct = (jaggedness(items, n_boot=300, irt=False) for items in (once, epochs, distinct))
+    assert r_epochs.jaggedness == pytest.approx(r_once.jaggedness)
+    assert r_epochs.jaggedness_ci == pytest.approx(r_once.jaggedness_ci)
+    assert r_epochs.n_items == {d: 12 for d in DOMAINS} and r_epochs.n_observations["law"] == 4 * 12 * 4
+    width = {name: np.mean([hi - lo for lo, hi in r.jaggedness_ci.values()])
+             for name, r in (("once", r_once), ("distinct", r_distinct))}
+    assert width["distinct"] < 0.85 * width["once"]
 
 
 def test_missing_cells_and_too_few_models_are_clear_errors():
@@ -109,7 +150,8 @@ def write_all_formats(tmp_path):
 
 def test_readers_accept_overseer_lm_eval_and_inspect_files(tmp_path):
     write_all_formats(tmp_path)
-    items = read_results([tmp_path / "m1.json", tmp_path / "lm", tmp_path / "arc.eval", tmp_path / "gsm8k.eval"])
+    items = read_results([tmp_path / "m1.json", tmp_path / "lm", tmp_path / "arc.eval",
+                          tmp_path / "gsm8k.eval"]).items
     by_model = {}
     for it in items:
         by_model.setdefault(it.model, {}).setdefault(it.domain, []).append(it.score)

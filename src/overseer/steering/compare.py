@@ -27,7 +27,7 @@ from overseer.models.loading import LoadedModel
 from overseer.steering.base import METHODS, SteeringMethod, check_strength, make_method
 from overseer.tables import Table
 
-METHOD_ORDER = ("caa", "repe", "iti", "linear_act", "step_odesteer", "odesteer")
+METHOD_ORDER = ("caa", "repe", "iti", "linear_act", "mimic", "step_odesteer", "odesteer")
 ODE_METHODS = ("odesteer", "step_odesteer")
 BASELINE = "none"
 

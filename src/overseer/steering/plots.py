@@ -13,7 +13,7 @@ import matplotlib.pyplot as plt  # noqa: E402
 
 from overseer.steering.compare import BASELINE, METHOD_ORDER, Cell  # noqa: E402
 
-MARKERS = dict(zip(METHOD_ORDER, "osD^vP", strict=True))
+MARKERS = dict(zip(METHOD_ORDER, "osD^XvP", strict=True))
 
 
 def pareto_plot(cells: Sequence[Cell], success_key: str, cost_key: str, path: Path, title: str,
