@@ -1,99 +1,75 @@
-"""Benchmark: cumulant propagation versus sampling on random ReLU MLPs (width 256, layer 4).
+"""Benchmark: every cumulant order against sampling on random ReLU MLPs, at widths 256 and 1024.
 
-Run: python bench/estimate.py [--seeds 3] [--gt-samples 1000000]
+Run: python bench/estimate.py                    # default: 16-25 min measured on 2 busy shared cores
+     python bench/estimate.py --gt-samples 4194304,1048576 --costly-seeds 5   # bigger run
+     python bench/estimate.py --widths 8,16,32 --gt-samples 4194304,4194304,4194304 \
+         --estimators k2,k2-augment,k3,k3-augment,k4              # dense K3-AUGMENT and K=4, slopes
 
-Prints, against a sampling baseline measured in the same run:
-  error ratio: X                      sampling MSE / best cumulant MSE at equal (counted) FLOPs
-  wall-time ratio at equal error: Y   time sampling needs to reach that estimator's MSE / its time
-Both use the pre-activation after 4 hidden ReLU layers of bias-free He-initialised MLPs with
-x ~ N(0, I) (the paper's main panel), averaged over seeds. One torch thread, for repeatability.
+Per width, one table with a row per order (k1-average is the shared-variance K = 1, k1 the
+reference's per-row form): MSE/Var at the pre-activation after 4 hidden ReLU layers (He init, no
+biases, x ~ N(0, I)), averaged over seeds with a 95% bootstrap interval; counted FLOPs and
+seconds; the error ratio (sampling MSE / order MSE at equal FLOPs, which is also sampling's
+FLOPs / the order's FLOPs at equal error); and F/F_mc(m), the order's FLOPs over the FLOPs of
+m Monte Carlo samples when its error is at most sampling's with m samples ("—": not reached).
+"<" marks an error below the ground truth's resolution (an upper bound; its ratio a lower bound).
 """
 
 from __future__ import annotations
 
 import argparse
-import math
-import time
+import json
+from pathlib import Path
 
 import torch
+from rich.console import Console
+from rich.table import Table
 
-from overseer.estimation import MonteCarloEstimator, build_mlp, make_cumulant_estimator, sample_ground_truth
-from overseer.estimation.sampling import sampling_flops_per_sample
-
-WIDTH, LAYER = 256, 4
-ESTIMATORS = ("k1", "k2", "k2-augment", "k3")
+from overseer.estimation.benchmark import DEFAULT_ORDERS, BenchConfig, run_benchmark
 
 
-def best_wall_time(estimator, mlp, repeats: int) -> float:
-    return min(estimator.estimate(mlp).wall_time_s for _ in range(repeats))
+def ints(text: str) -> tuple[int, ...]:
+    return tuple(int(v) for v in text.split(",") if v.strip())
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--seeds", type=int, default=3)
-    parser.add_argument("--gt-samples", type=int, default=1_000_000)
+    parser.add_argument("--widths", type=ints, default=(256, 1024))
+    parser.add_argument("--gt-samples", type=ints, default=(2**20, 2**15), help="ground-truth samples, one per width")
+    parser.add_argument("--seeds", type=int, default=5)
+    parser.add_argument("--estimators", default=",".join(DEFAULT_ORDERS))
+    parser.add_argument("--costly-seeds", type=int, default=1, help="seeds for K=3 at widths above 256")
+    parser.add_argument("--activation", default="relu")
+    parser.add_argument("--init", default="he", help="he, or critical (edge of chaos at --q-star)")
+    parser.add_argument("--q-star", type=float, default=1.0)
+    parser.add_argument("--threads", type=int, default=2)
+    parser.add_argument("--out", type=Path, default=None, help="write the full result as JSON here")
     args = parser.parse_args()
-    torch.set_num_threads(1)
-
-    stats = {name: {"mse": [], "null": [], "flops": [], "sampling": [], "time": []} for name in ESTIMATORS}
-    seconds_per_sample = []
-    start = time.perf_counter()
-    for seed in range(args.seeds):
-        mlp = build_mlp(WIDTH, LAYER + 1, "relu", seed=seed)
-        truth = sample_ground_truth(mlp, n_samples=args.gt_samples)
-        per_sample = sampling_flops_per_sample(mlp)[LAYER]
-        mc = MonteCarloEstimator(20_000, seed=seed, count_flops=False)
-        seconds_per_sample.append(min(mc.estimate(mlp).wall_time_s for _ in range(3)) / 20_000)
-        for name in ESTIMATORS:
-            result = make_cumulant_estimator(name).estimate(mlp)
-            err = truth.error(result.layer_means[LAYER], LAYER)
-            flops = result.layer_flops[LAYER]
-            s = stats[name]
-            s["mse"].append(err.mse_over_var)
-            s["null"].append(err.null_sd / err.variance)
-            s["flops"].append(flops)
-            s["sampling"].append(per_sample / flops)
-            untimed = make_cumulant_estimator(name, count_flops=False)
-            s["time"].append(best_wall_time(untimed, mlp, repeats=3))
-        print(f"seed {seed} done ({time.perf_counter() - start:.0f} s)", flush=True)
-
-    t_sample = sum(seconds_per_sample) / len(seconds_per_sample)
-    print(f"\nwidth {WIDTH}, layer {LAYER} (after {LAYER} hidden ReLU layers), {args.seeds} seeds, "
-          f"ground truth {args.gt_samples:,} samples each; sampling costs {t_sample * 1e6:.2f} us/sample")
-    print(f"{'estimator':<11} {'MSE/Var':>10} {'FLOPs':>9} {'sampling MSE/Var':>17} {'error ratio':>12} "
-          f"{'time (s)':>9} {'sampling time':>14} {'time ratio':>11}")
-    rows = []
-    for name in ESTIMATORS:
-        s = stats[name]
-        k = len(s["mse"])
-        mse = sum(s["mse"]) / k
-        null = math.sqrt(sum(v * v for v in s["null"])) / k
-        resolved = mse > 3 * null
-        upper = mse if resolved else max(mse, 0.0) + 3 * null
-        sampling = sum(s["sampling"]) / k
-        ratio = sampling / upper
-        wall = sum(s["time"]) / k
-        # Sampling reaches MSE/Var = m with 1/m samples.
-        sampling_time = t_sample / upper
-        time_ratio = sampling_time / wall
-        bound = "" if resolved else ">="
-        rows.append((name, ratio, time_ratio, resolved))
-        print(f"{name:<11} {bound + f'{upper:.2e}':>10} {sum(s['flops']) / k:>9.3g} {sampling:>17.2e} "
-              f"{bound + f'{ratio:.3g}':>12} {wall:>9.4f} {sampling_time:>14.4f} {bound + f'{time_ratio:.3g}':>11}")
-
-    resolved_rows = [r for r in rows if r[3]] or rows
-    best = max(resolved_rows, key=lambda r: r[1])
-    print(f"\nerror ratio: {best[1]:.3g}")
-    print(f"  = sampling MSE / {best[0]} MSE at equal counted FLOPs (best resolved cumulant estimator; "
-          "target >= 10). Above 1 means cumulant propagation beats sampling for the same compute.")
-    print(f"wall-time ratio at equal error: {best[2]:.3g}")
-    print(f"  = seconds sampling needs to reach {best[0]}'s MSE / seconds {best[0]} takes, same machine, "
-          "one thread. Above 1 means cumulant propagation is faster for the same accuracy.")
-    if not best[3]:
-        print("  (no estimator's error is resolved above the ground truth's noise: the ratios are lower bounds)")
-    fastest = max(resolved_rows, key=lambda r: r[2])
-    if fastest is not best:
-        print(f"  best wall-time ratio at equal error: {fastest[2]:.3g} ({fastest[0]})")
+    torch.set_num_threads(args.threads)
+    config = BenchConfig(
+        widths=args.widths, gt_samples=args.gt_samples, seeds=args.seeds,
+        estimators=tuple(e.strip() for e in args.estimators.split(",") if e.strip()), costly_seeds=args.costly_seeds,
+        activation=args.activation, init=args.init, q_star=args.q_star,
+    )
+    console = Console(width=max(Console().width, 160))
+    result = run_benchmark(config, on_step=lambda step: console.print(f"{step} done", highlight=False))
+    for width in config.widths:
+        title, columns, rows = result.table(width)
+        table = Table(title=title)
+        for col in columns:
+            table.add_column(col, justify="left" if col == "order" else "right")
+        for row in rows:
+            table.add_row(*row)
+        console.print(table)
+    for line in result.skipped:
+        console.print(f"not run: {line}", highlight=False)
+    slopes = result.slopes()
+    if slopes:
+        console.print("MSE/Var ~ width^slope over resolved widths: "
+                      + ", ".join(f"{name} {slope:.2f}" for name, slope in slopes.items()) + " (asymptotically -K)")
+    console.print(f"total {result.seconds:.0f} s with {args.threads} threads; the cost of each order is its FLOPs "
+                  "and seconds above (k3-dense, not run: 8 n^3 bytes, 8.6 GB at width 1024).")
+    if args.out is not None:
+        args.out.write_text(json.dumps(result.to_dict(), indent=1, default=float))
 
 
 if __name__ == "__main__":

@@ -99,7 +99,7 @@ def test_cli_rare_runs():
 @pytest.mark.parametrize(
     "args,fragment",
     [
-        (["mlp", "--order", "4"], "order"),
+        (["mlp", "--order", "5"], "order"),
         (["mlp", "--width", "0"], "width"),
         (["mlp", "--act", "swish", "--width", "4"], "Unknown activation"),
         (["compare", "--widths", "8,x"], "comma-separated"),

@@ -15,17 +15,49 @@ from overseer.estimation import (
 from overseer.estimation.experiment import CompareConfig
 
 
-@pytest.mark.parametrize("order", [0, 4])
-def test_cumulant_order_outside_one_to_three_is_rejected(order):
-    with pytest.raises(InvalidInputError, match="1, 2 or 3"):
+@pytest.mark.parametrize("order", [0, 5])
+def test_cumulant_order_outside_one_to_four_is_rejected(order):
+    with pytest.raises(InvalidInputError, match="1, 2, 3 or 4"):
         CumulantPropagation(order)
 
 
-def test_augment_variant_only_exists_for_order_two():
-    with pytest.raises(InvalidInputError, match="order 2"):
+def test_k4_augment_and_average_metric_on_plain_k2_are_refused_with_a_next_step():
+    with pytest.raises(InvalidInputError, match="variant='simple'"):
+        CumulantPropagation(4, "augment")
+    with pytest.raises(InvalidInputError, match="k1 and k2-augment"):
+        CumulantPropagation(3, "augment", metric="average")
+    with pytest.raises(InvalidInputError, match="k1 and k2-augment"):
+        CumulantPropagation(2, metric="average")
+    with pytest.raises(InvalidInputError, match="metric"):
+        CumulantPropagation(1, metric="diagonal")
+
+
+@pytest.mark.parametrize(
+    "kwargs,fragment",
+    [
+        ({"init": "xavier"}, "init"),
+        ({"init": "critical", "activation": "heaviside"}, "Dirac"),
+        ({"init": "critical", "bias": True}, "sets the biases"),
+        ({"q_star": 0.0}, "q_star"),
+        ({"bias_mean": (0.0, 1.0)}, "one value per linear layer"),
+        ({"bias_var": -1.0}, "bias_var"),
+    ],
+)
+def test_bad_initialisation_options_are_rejected(kwargs, fragment):
+    with pytest.raises(InvalidInputError, match=fragment):
+        build_mlp(4, 3, **kwargs)
+
+
+def test_augment_variant_only_exists_for_orders_two_and_three():
+    with pytest.raises(InvalidInputError, match="orders 2 and 3"):
         CumulantPropagation(1, "augment")
     with pytest.raises(InvalidInputError, match="Variant"):
         CumulantPropagation(2, "fancy")
+
+
+def test_dense_orders_refuse_widths_they_cannot_store():
+    with pytest.raises(UnsupportedEstimatorError, match="k3 or k2-augment"):
+        make_cumulant_estimator("k4").estimate(build_mlp(65, 2))
 
 
 def test_unknown_estimator_name_lists_the_choices():
@@ -34,8 +66,9 @@ def test_unknown_estimator_name_lists_the_choices():
 
 
 def test_order_three_on_an_activation_without_fourth_derivative_moments_is_refused(monkeypatch):
-    monkeypatch.setitem(activations.ACTIVATIONS, "abs", activations.Activation("abs", torch.abs))
-    mlp = build_mlp(4, 2, "abs")
+    softsign = activations.Activation("softsign", torch.nn.functional.softsign)
+    monkeypatch.setitem(activations.ACTIVATIONS, "softsign", softsign)
+    mlp = build_mlp(4, 2, "softsign")
     with pytest.raises(UnsupportedEstimatorError, match="order 1 or 2"):
         make_cumulant_estimator("k3").estimate(mlp)
 

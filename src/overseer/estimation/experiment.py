@@ -34,10 +34,14 @@ class CompareConfig:
     gt_samples: int = 1_000_000
     batch_size: int = 10_000
     estimators: tuple[str, ...] = ESTIMATOR_NAMES
-    k3_max_width: int = 256  # K = 3 costs O(n^4) FLOPs and O(n^3) memory
+    k3_max_width: int = 256  # factored K = 3 costs O(n^3 l^2) FLOPs and O(n^2 l) memory at layer l
     main_layer: int = 4
     mc_samples: tuple[int, ...] = (16, 256)  # Monte Carlo runs that check the sampling line
     slope_min_width: int = 16
+    init: str = "he"
+    q_star: float = 1.0
+    bias_mean: float = 0.0
+    bias_var: float | None = None
 
     def validate(self) -> None:
         if not self.widths or any(w < 1 for w in self.widths):
@@ -141,6 +145,30 @@ class CompareResult:
                 names.append(agg.estimator)
         return names
 
+    def table(self) -> tuple[str, list[str], list[list[str]]]:
+        """(title, columns, rows): MSE/Var and advantage per width and estimator at the main layer."""
+        layer = self.config.layer
+        names = [n for n in self.estimators_run() if not n.startswith("mc")]
+        rows = []
+        for width in sorted(self.config.widths):
+            cells = [str(width)]
+            for name in names:
+                agg = self.aggregate(width, name, layer)
+                if agg is None:
+                    cells.append("—")
+                    continue
+                mark, bound = ("", "") if agg.resolved else ("<", "≥")
+                flag = " !" if agg.flagged_seeds else ""
+                advantage = f"{bound}{_fmt(agg.advantage, '.3g')}x"
+                cells.append(f"{mark}{_fmt(agg.upper_mse_over_var, '.2e')} ({advantage}){flag}")
+            rows.append(cells)
+        return f"MSE/Var at layer {layer} (advantage over sampling at equal FLOPs)", ["width", *names], rows
+
+    def slope_table(self) -> tuple[str, list[str], list[list[str]]]:
+        rows = [[s.estimator, f"{s.slope:.2f}", _fmt(s.stderr, ".2f"), ",".join(map(str, s.widths))]
+                for s in self.slopes]
+        return "MSE/Var ~ width^slope", ["estimator", "slope", "± s.e.", "widths fitted"], rows
+
     def to_dict(self) -> dict:
         config = asdict(self.config)
         aggregates = []
@@ -158,6 +186,10 @@ class CompareResult:
             "rows": [asdict(r) for r in self.rows],
             "seconds": self.seconds,
         }
+
+
+def _fmt(x: float, spec: str = ".3g") -> str:
+    return "—" if x is None or (isinstance(x, float) and math.isnan(x)) else format(x, spec)
 
 
 def run_compare(
@@ -180,14 +212,16 @@ def run_compare(
 
 
 def _run_one(config: CompareConfig, width: int, seed: int, out: CompareResult) -> None:
-    mlp = build_mlp(width, config.depth, config.activation, bias=config.bias, seed=seed)
+    mlp = build_mlp(width, config.depth, config.activation, bias=config.bias, seed=seed, init=config.init,
+                    q_star=config.q_star, bias_mean=config.bias_mean, bias_var=config.bias_var)
     truth = sample_ground_truth(mlp, n_samples=config.gt_samples, batch_size=config.batch_size)
     per_sample = sampling_flops_per_sample(mlp)
     results = []
     for name in config.estimators:
-        if name == "k3" and width > config.k3_max_width:
+        estimator = make_cumulant_estimator(name)
+        if (estimator.order >= 3 and width > config.k3_max_width) or width > estimator.max_width:
             continue
-        results.append(make_cumulant_estimator(name).estimate(mlp))
+        results.append(estimator.estimate(mlp))
     if width == max(config.widths):
         for n_samples in config.mc_samples:
             results.append(MonteCarloEstimator(n_samples, seed=1000 + seed).estimate(mlp))
@@ -327,15 +361,27 @@ def overtaking_statement(result: CompareResult) -> str:
             f"upward; at width {main.width} the best estimator, {main.estimator}, has "
             f"{main.advantage:.3g}x lower MSE than sampling with the same FLOPs{bound}."
         )
+    lines.append(_per_estimator_line(result, names, widths, main.width))
+    lines.extend(_trend_and_flags(result, best_by_width))
+    return " ".join(lines)
+
+
+def _per_estimator_line(result: CompareResult, names: list[str], widths: list[int], main_width: int) -> str:
+    layer = result.config.layer
     per_estimator = []
     for name in names:
         wins = [w for w in widths if (a := result.aggregate(w, name, layer)) and a.advantage > 1.0]
-        at_main = result.aggregate(main.width, name, layer)
+        at_main = result.aggregate(main_width, name, layer)
         if at_main is None:
             continue
         first = f"wins from width {min(wins)}" if wins else "never wins"
-        per_estimator.append(f"{name}: {first}, {at_main.advantage:.3g}x at width {main.width}")
-    lines.append("Per estimator: " + "; ".join(per_estimator) + ".")
+        per_estimator.append(f"{name}: {first}, {at_main.advantage:.3g}x at width {main_width}")
+    return "Per estimator: " + "; ".join(per_estimator) + "."
+
+
+def _trend_and_flags(result: CompareResult, best_by_width: dict) -> list[str]:
+    layer = result.config.layer
+    lines = []
     growing = [best_by_width[w].advantage for w in sorted(best_by_width)]
     if len(growing) >= 2:
         trend = "grows" if growing[-1] > growing[0] else "does not grow"
@@ -359,4 +405,4 @@ def overtaking_statement(result: CompareResult) -> str:
             + ", ".join(f"{s.estimator} {s.slope:.2f}" for s in result.slopes)
             + " (theory: -K)."
         )
-    return " ".join(lines)
+    return lines

@@ -1,12 +1,10 @@
 """K = 2: propagate a full-covariance Gaussian (mean vector and covariance matrix). O(n^3).
 
-Nonlinear step, expanding around independent Gaussians N(mu_i, C_ii):
+Nonlinear step (SIMPLE), expanding around independent Gaussians N(mu_i, C_ii):
     E[x_i]  = E[phi(Z_i)]
     C_X,ii  = Var phi(Z_i)
-    C_X,ij  = E[phi']_i E[phi']_j C_ij                              (SIMPLE)
-            + 1/2 C_ij^2 E[phi'']_i E[phi'']_j                       (AUGMENT adds this)
-The AUGMENT term is the next term of the same bivariate expansion; it makes the covariance of
-quadratic activations on Gaussian inputs exact.
+    C_X,ij  = E[phi']_i E[phi']_j C_ij
+AUGMENT (the next diagrams, and the trace parts of kappa3 and kappa4) lives in `augmented`.
 """
 
 from __future__ import annotations
@@ -40,9 +38,6 @@ def linear_gaussian(mean: Tensor, cov: Tensor, weight: Tensor, bias: Tensor | No
 class GaussianPropagator:
     order = 2
 
-    def __init__(self, augment: bool = False) -> None:
-        self.augment = augment
-
     def from_input(self, input_dist: GaussianInput) -> GaussianState:
         return GaussianState(input_dist.mean.clone(), input_dist.cov.clone())
 
@@ -55,8 +50,5 @@ class GaussianPropagator:
         mean = moments(0, 1)
         d1 = moments(1, 1)
         cov = state.cov * (d1[:, None] * d1[None, :])
-        if self.augment:
-            d2 = moments(2, 1)
-            cov = cov + 0.5 * (state.cov * state.cov) * (d2[:, None] * d2[None, :])
         cov.diagonal().copy_(moments(0, 2) - mean * mean)
         return GaussianState(mean, cov), clamped

@@ -13,8 +13,9 @@ import numpy as np  # noqa: E402
 
 from overseer.estimation.experiment import CompareResult  # noqa: E402
 
-COLORS = {"k1": "#9ecae1", "k2": "#4292c6", "k2-augment": "#08519c", "k3": "#08306b"}
-LABELS = {"k1": "K=1 (mean field)", "k2": "K=2 simple", "k2-augment": "K=2 augment", "k3": "K=3"}
+COLORS = {"k1-average": "#c6dbef", "k1": "#9ecae1", "k2": "#4292c6", "k2-augment": "#08519c", "k3": "#08306b"}
+LABELS = {"k1-average": "K=1 (shared variance)", "k1": "K=1 (mean field)", "k2": "K=2 simple",
+          "k2-augment": "K=2 augment", "k3": "K=3"}
 
 
 def _cumulant_names(result: CompareResult) -> list[str]:
@@ -120,3 +121,14 @@ def plot_mse_vs_width(result: CompareResult, path: Path) -> Path:
     fig.savefig(path, dpi=120)
     plt.close(fig)
     return path
+
+
+def write_compare_outputs(result: CompareResult, out_dir: Path) -> list[Path]:
+    """results.json and the two figures of a comparison, under `out_dir`."""
+    import json
+
+    out_dir.mkdir(parents=True, exist_ok=True)
+    path = out_dir / "results.json"
+    path.write_text(json.dumps(result.to_dict(), indent=1, default=float))
+    return [path, plot_error_vs_flops(result, out_dir / "error_vs_flops.png"),
+            plot_mse_vs_width(result, out_dir / "mse_vs_width.png")]

@@ -83,6 +83,13 @@ class RareEventResult:
             f"{best.advantage:.3g} in MSE{bound}."
         )
 
+    def table(self) -> tuple[str, list[str], list[list[str]]]:
+        title = f"P(z > {self.threshold:g}) after {self.hidden_layers} {self.activation} layers, width {self.width}"
+        columns = ["estimator", "MSE", "relative RMSE", "FLOPs", "sampling MSE same FLOPs", "advantage"]
+        rows = [[m.name, f"{m.mse:.2e}", f"{m.relative_rmse:.1%}", f"{m.flops:.3g}", f"{m.sampling_mse:.2e}",
+                 ("" if m.resolved else "≥") + f"{m.advantage:.3g}"] for m in self.methods]
+        return title, columns, rows
+
     def to_dict(self) -> dict:
         out = asdict(self)
         for method, record in zip(self.methods, out["methods"], strict=True):
@@ -139,24 +146,24 @@ def run_rare_events(
         mean_probability=sum(mean_probs) / len(mean_probs),
         noise_floor=sum(floors) / len(floors),
     )
-    for name, records in per_method.items():
-        flops = sum(r[0] for r in records) / len(records)
-        mse = sum(r[1] for r in records) / len(records)
-        sampling = sum(r[2] for r in records) / len(records)
-        mean_p = sum(r[3] for r in records) / len(records)
-        null_sd = math.sqrt(sum(r[4] ** 2 for r in records)) / len(records)
-        # An MSE within the ground truth's noise is bounded above, so its advantage below.
-        upper = mse if mse > 3.0 * null_sd else max(mse, 0.0) + 3.0 * null_sd
-        out.methods.append(
-            RareEventMethod(
-                name=name,
-                flops=flops,
-                mse=mse,
-                null_sd=null_sd,
-                relative_rmse=math.sqrt(max(mse, 0.0)) / mean_p if mean_p > 0 else math.nan,
-                sampling_mse=sampling,
-                advantage=sampling / upper if upper > 0 else math.inf,
-            )
-        )
+    out.methods = [_average_method(name, records) for name, records in per_method.items()]
     out.seconds = time.perf_counter() - start
     return out
+
+
+def _average_method(name: str, records: list[tuple[float, float, float, float, float]]) -> RareEventMethod:
+    """Average one estimator's per-seed (flops, mse, sampling mse, mean p, null sd) records."""
+    k = len(records)
+    flops, mse, sampling, mean_p = (sum(r[i] for r in records) / k for i in range(4))
+    null_sd = math.sqrt(sum(r[4] ** 2 for r in records)) / k
+    # An MSE within the ground truth's noise is bounded above, so its advantage below.
+    upper = mse if mse > 3.0 * null_sd else max(mse, 0.0) + 3.0 * null_sd
+    return RareEventMethod(
+        name=name,
+        flops=flops,
+        mse=mse,
+        null_sd=null_sd,
+        relative_rmse=math.sqrt(max(mse, 0.0)) / mean_p if mean_p > 0 else math.nan,
+        sampling_mse=sampling,
+        advantage=sampling / upper if upper > 0 else math.inf,
+    )

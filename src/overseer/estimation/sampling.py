@@ -190,9 +190,13 @@ def sample_ground_truth(
         seconds=time.perf_counter() - start,
     )
     if tail_threshold is not None:
-        truth.tail_threshold = tail_threshold
-        truth.tail_probs = [t.mean(dim=0) for t in tails]
-        tail_booted = [_bootstrap(t, n_bootstrap, boot) for t in tails]
-        truth.tail_std_errors = [se for se, _ in tail_booted]
-        truth.tail_null_sds = [sd for _, sd in tail_booted]
+        _add_tails(truth, tail_threshold, tails, n_bootstrap, boot)
     return truth
+
+
+def _add_tails(truth: GroundTruth, threshold: float, tails: list[Tensor], n_bootstrap: int, boot) -> None:
+    truth.tail_threshold = threshold
+    truth.tail_probs = [t.mean(dim=0) for t in tails]
+    tail_booted = [_bootstrap(t, n_bootstrap, boot) for t in tails]
+    truth.tail_std_errors = [se for se, _ in tail_booted]
+    truth.tail_null_sds = [sd for _, sd in tail_booted]

@@ -88,50 +88,72 @@ class ThirdOrderPropagator:
     def nonlinear(self, state: ThirdOrderState, activation: Activation) -> tuple[ThirdOrderState, int]:
         var, clamped = positive_variance(state.cov.diagonal())
         a = DerivativeMoments(activation, state.mean, var)
-        t3 = state.k3.triple_diagonal()
-        q4 = state.k4_pairs.diagonal()
-        # pair_k3[i, j] = T_iij.
-        pair_k3 = state.k3.pair_slice()
-        cov, k4 = state.cov, state.k4_pairs
-
-        def single(p: int) -> Tensor:
-            """E[x_i^p]: the one-vertex diagrams (kappa3_iii, kappa4_iiii)."""
-            return a(0, p) + t3 * a(3, p) / 6.0 + q4 * a(4, p) / 24.0
-
-        def pair(p: int, q: int) -> Tensor:
-            """Joint cumulant kappa(x_i^p, x_j^q), i != j: the two-vertex diagrams of cost <= 2."""
-            return (
-                cov * _outer(a(1, p), a(1, q))
-                + 0.5 * cov * cov * _outer(a(2, p), a(2, q))
-                + 0.5 * pair_k3 * _outer(a(2, p), a(1, q))
-                + 0.5 * pair_k3.T * _outer(a(1, p), a(2, q))
-                + 0.25 * k4 * _outer(a(2, p), a(2, q))
-            )
-
-        m1, m2, m3, m4 = single(1), single(2), single(3), single(4)
-        c11 = pair(1, 1)
-        # Power cumulants to ordinary ones: kappa(x_i^2, x_j) = kappa(x_i, x_i, x_j) + 2 mu_i kappa(x_i, x_j).
-        k3_pair = pair(2, 1) - 2.0 * m1[:, None] * c11
-        k4_pair = (
-            pair(2, 2)
-            - 2.0 * m1[None, :] * k3_pair
-            - 2.0 * m1[:, None] * k3_pair.T
-            - 2.0 * c11 * c11
-            - 4.0 * _outer(m1, m1) * c11
+        slices = repeated_index_cumulants(
+            a, state.cov, state.k3.pair_slice(), state.k3.triple_diagonal(), state.k4_pairs
         )
-
-        new_cov = c11
-        new_cov.diagonal().copy_(m2 - m1 * m1)
         # Three distinct vertices: the kappa3 block times e1^3 and the two-edge paths
         # e1_a C_ab e2_b C_bc e1_c; then the repeated-index entries from the power cumulants.
         e1, e2 = a(1, 1), a(2, 1)
-        off = cov.clone()
+        off = state.cov.clone()
         off.diagonal().zero_()
-        new_k3 = state.k3.after_nonlinearity(
-            e1, off * e1[:, None], e2, k3_pair, m3 - 3.0 * m2 * m1 + 2.0 * m1**3
+        new_k3 = state.k3.after_nonlinearity(e1, off * e1[:, None], e2, slices.k3_pair, slices.k3_triple)
+        return ThirdOrderState(slices.mean, slices.cov, new_k3, slices.k4_pair), clamped
+
+
+@dataclass
+class RepeatedIndexCumulants:
+    """The output cumulants of a nonlinear step on at most two distinct neurons.
+
+    k3_pair[i, j] = kappa(x_i, x_i, x_j) off the diagonal; k4_pair[i, j] = kappa(x_i, x_i, x_j, x_j)
+    off the diagonal and kappa4(x_i) on it; k3_triple[i] = kappa3(x_i).
+    """
+
+    mean: Tensor
+    cov: Tensor
+    k3_pair: Tensor
+    k3_triple: Tensor
+    k4_pair: Tensor
+
+
+def repeated_index_cumulants(
+    a: DerivativeMoments, cov: Tensor, pair_k3: Tensor, t3: Tensor, k4: Tensor
+) -> RepeatedIndexCumulants:
+    """Sum the one- and two-vertex diagrams of cost <= 2, then turn power cumulants into cumulants.
+
+    Inputs are the pre-activation slices: pair_k3[i, j] = T_iij, t3[i] = T_iii, k4[i, j] =
+    kappa4_iijj off the diagonal and kappa4_iiii on it.
+    """
+    q4 = k4.diagonal()
+
+    def single(p: int) -> Tensor:
+        """E[x_i^p]: the one-vertex diagrams (kappa3_iii, kappa4_iiii)."""
+        return a(0, p) + t3 * a(3, p) / 6.0 + q4 * a(4, p) / 24.0
+
+    def pair(p: int, q: int) -> Tensor:
+        """Joint cumulant kappa(x_i^p, x_j^q), i != j: the two-vertex diagrams of cost <= 2."""
+        return (
+            cov * _outer(a(1, p), a(1, q))
+            + 0.5 * cov * cov * _outer(a(2, p), a(2, q))
+            + 0.5 * pair_k3 * _outer(a(2, p), a(1, q))
+            + 0.5 * pair_k3.T * _outer(a(1, p), a(2, q))
+            + 0.25 * k4 * _outer(a(2, p), a(2, q))
         )
-        k4_pair.diagonal().copy_(m4 - 4.0 * m3 * m1 - 3.0 * m2 * m2 + 12.0 * m2 * m1 * m1 - 6.0 * m1**4)
-        return ThirdOrderState(m1, new_cov, new_k3, k4_pair), clamped
+
+    m1, m2, m3, m4 = single(1), single(2), single(3), single(4)
+    c11 = pair(1, 1)
+    # Power cumulants to ordinary ones: kappa(x_i^2, x_j) = kappa(x_i, x_i, x_j) + 2 mu_i kappa(x_i, x_j).
+    k3_pair = pair(2, 1) - 2.0 * m1[:, None] * c11
+    k4_pair = (
+        pair(2, 2)
+        - 2.0 * m1[None, :] * k3_pair
+        - 2.0 * m1[:, None] * k3_pair.T
+        - 2.0 * c11 * c11
+        - 4.0 * _outer(m1, m1) * c11
+    )
+    cov_out = c11
+    cov_out.diagonal().copy_(m2 - m1 * m1)
+    k4_pair.diagonal().copy_(m4 - 4.0 * m3 * m1 - 3.0 * m2 * m2 + 12.0 * m2 * m1 * m1 - 6.0 * m1**4)
+    return RepeatedIndexCumulants(m1, cov_out, k3_pair, m3 - 3.0 * m2 * m1 + 2.0 * m1**3, k4_pair)
 
 
 def _outer(a: Tensor, b: Tensor) -> Tensor:
