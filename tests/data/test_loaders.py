@@ -41,7 +41,9 @@ def test_data_root_follows_env_var_and_argument(tmp_path, monkeypatch):
     assert data_root() == tmp_path
     assert data_root("/elsewhere").as_posix() == "/elsewhere"
     with pytest.raises(DatasetError, match="OVERSEER_DATA"):
-        load_truthfulqa()
+        load_truthfulqa(tmp_path)  # an explicit root must hold the file
+    with pytest.raises(DatasetError, match="gen_cities"):
+        load_geometry_of_truth("cities")  # the originals do not ship: the error names the generated sets
 
 
 def test_truthfulqa_missing_column_is_named(tmp_path):

@@ -7,10 +7,11 @@ import os
 import pytest
 import torch
 
-from helpers.tiny_models import FAMILIES, hook_ids, tiny_hf_model, tiny_model, tiny_tokenizer
 from overseer.errors import ConfigurationError, InvalidInputError
 from overseer.models import load_model
 from overseer.models.scoring import continuation_logprobs
+
+from helpers.tiny_models import FAMILIES, hook_ids, tiny_hf_model, tiny_model, tiny_tokenizer
 
 pytest.importorskip("nnsight")
 

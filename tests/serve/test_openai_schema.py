@@ -32,12 +32,14 @@ def test_max_tokens_bounds_the_completion(server):
     assert data["usage"]["completion_tokens"] <= 2
 
 
-def test_unknown_model_streaming_and_bad_parameters_are_rejected(server):
+def test_unknown_model_and_bad_parameters_are_rejected_with_openais_error_body(server):
     assert post(server, model="gpt-4").status_code == 404
-    assert post(server, stream=True).status_code == 400
     assert post(server, temperature=-1).status_code == 400
     assert post(server, messages=[{"role": "robot", "content": "x"}]).status_code == 400
-    assert post(server, messages="nope").status_code == 422
+    reply = post(server, messages="nope")
+    assert reply.status_code == 400
+    assert set(reply.json()["error"]) == {"message", "type", "param", "code"}
+    assert reply.json()["error"]["param"] == "messages"
     assert post(server, top_logprobs=2).status_code == 400  # needs logprobs=true, as at OpenAI
     assert post(server, logprobs=True, top_logprobs=21).status_code == 400
 
@@ -76,3 +78,34 @@ def test_a_client_that_disconnects_stops_its_generation():
         reply = httpx2.post(f"{handle.base_url}/chat/completions", timeout=30,
                             json={"messages": [{"role": "user", "content": "hi"}], "max_tokens": 2})
         assert reply.status_code == 200  # the model is free again
+
+
+@pytest.mark.slow
+def test_a_client_that_leaves_a_stream_stops_its_generation():
+    import time
+
+    import openai
+
+    from overseer.models.chat.local import LocalChatModel
+    from overseer.serve import create_app, start_in_thread
+
+    from helpers.tiny_models import tiny_model
+
+    lm = tiny_model("llama")
+    lm.model.generation_config.eos_token_id = None
+    steps = []
+    lm.model.register_forward_hook(lambda *args: steps.append(time.monotonic()))
+    lm.model.register_forward_pre_hook(lambda *args: time.sleep(0.01))
+    with start_in_thread(create_app(LocalChatModel(lm, name="tiny"), model_name="tiny")) as handle:
+        client = openai.OpenAI(base_url=handle.base_url, api_key="x", max_retries=0)
+        stream = client.chat.completions.create(model="tiny", messages=[{"role": "user", "content": "go"}],
+                                                max_tokens=5000, stream=True)
+        for i, _ in enumerate(stream):
+            if i == 3:
+                break
+        stream.close()
+        time.sleep(1.0)
+        after_close = len(steps)
+        time.sleep(1.0)
+        assert len(steps) == after_close, "generation went on after the client closed the stream"
+        assert after_close < 500

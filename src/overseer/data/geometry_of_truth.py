@@ -1,4 +1,9 @@
-"""True/false statements from "The Geometry of Truth" (Marks & Tegmark 2023)."""
+"""True/false statements from "The Geometry of Truth" (Marks & Tegmark 2023).
+
+The upstream CSVs carry no licence, so they do not ship with overseer: they load from `root`,
+`$OVERSEER_DATA/geometry_of_truth/` or `../shared/data/geometry_of_truth/`. `overseer.data.statements`
+generates openly licensed sets in the same style (`gen_cities`, ...) for machines without them.
+"""
 
 from __future__ import annotations
 
@@ -26,8 +31,19 @@ class Statement:
 def load_geometry_of_truth(name: str, root: str | Path | None = None, limit: int | None = None) -> list[Statement]:
     if name not in GOT_SETS:
         raise DatasetError(f"unknown Geometry-of-Truth set '{name}'; available: {', '.join(GOT_SETS)}.")
-    path = require_file(data_root(root) / "geometry_of_truth" / f"{name}.csv", f"geometry_of_truth/{name}.csv")
-    return read_statements(path, name, limit)
+    path = data_root(root) / "geometry_of_truth" / f"{name}.csv"
+    if not path.is_file():
+        raise DatasetError(f"geometry_of_truth/{name}.csv not found at {path}. These CSVs do not ship with overseer "
+                           "(no upstream licence): point OVERSEER_DATA (or data_root/--data) at a directory holding "
+                           "geometry_of_truth/, or use a generated set (overseer.data.statements: gen_cities, "
+                           "gen_neg_cities, gen_capitals, gen_larger_than, gen_smaller_than).")
+    return read_statements(require_file(path, f"geometry_of_truth/{name}.csv"), name, limit)
+
+
+def geometry_of_truth_available(names: tuple[str, ...] | list[str] = GOT_SETS,
+                                root: str | Path | None = None) -> bool:
+    """Whether every named original CSV is on this machine."""
+    return all((data_root(root) / "geometry_of_truth" / f"{name}.csv").is_file() for name in names)
 
 
 def read_statements(path: Path, dataset: str, limit: int | None = None) -> list[Statement]:

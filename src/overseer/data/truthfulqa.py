@@ -1,4 +1,8 @@
-"""TruthfulQA (Lin, Hilton & Evans 2021): questions with best, correct and incorrect answers."""
+"""TruthfulQA (Lin, Hilton & Evans 2021): questions with best, correct and incorrect answers.
+
+The CSV (Apache-2.0, github.com/sylinrl/TruthfulQA) ships with overseer as package data; a copy under
+`$OVERSEER_DATA/truthfulqa/` (or `../shared/data/truthfulqa/`) is used instead when present.
+"""
 
 from __future__ import annotations
 
@@ -10,6 +14,7 @@ from pathlib import Path
 from overseer.data.common import data_root, read_csv_rows, require_file
 from overseer.errors import DatasetError, InvalidInputError
 
+PACKAGED_CSV = Path(__file__).with_name("TruthfulQA.csv")
 COLUMNS = ("Type", "Category", "Question", "Best Answer", "Correct Answers", "Incorrect Answers")
 
 
@@ -31,8 +36,17 @@ def _split(cell: str) -> list[str]:
     return [part.strip() for part in cell.split(";") if part.strip()]
 
 
+def truthfulqa_path(root: str | Path | None = None) -> Path:
+    """`root/truthfulqa/TruthfulQA.csv` when a root is given; else the data directory's copy if there is one,
+    else the copy shipped with the package."""
+    if root is not None:
+        return data_root(root) / "truthfulqa" / "TruthfulQA.csv"
+    local = data_root() / "truthfulqa" / "TruthfulQA.csv"
+    return local if local.is_file() else PACKAGED_CSV
+
+
 def load_truthfulqa(root: str | Path | None = None, limit: int | None = None) -> list[TruthfulQAItem]:
-    path = require_file(data_root(root) / "truthfulqa" / "TruthfulQA.csv", "TruthfulQA.csv")
+    path = require_file(truthfulqa_path(root), "TruthfulQA.csv")
     items: list[TruthfulQAItem] = []
     for line, row in read_csv_rows(path, COLUMNS, "TruthfulQA.csv"):
         question, best = (row["Question"] or "").strip(), (row["Best Answer"] or "").strip()

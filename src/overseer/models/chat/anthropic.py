@@ -63,6 +63,8 @@ class AnthropicChatModel(ChatModel):
         kwargs: dict[str, Any] = {"model": self.model, "messages": messages, "max_tokens": request.max_tokens}
         if system:
             kwargs["system"] = system
+        if request.stop:
+            kwargs["stop_sequences"] = list(request.stop)
         return kwargs
 
     async def _one(self, kwargs: dict[str, Any]) -> Any:

@@ -31,6 +31,7 @@ class TransientChatError(Exception):
 
 
 MAX_TOP_LOGPROBS = 20  # OpenAI's limit for top_logprobs
+MAX_STOP_SEQUENCES = 4  # OpenAI's limit for stop
 
 
 @dataclass(frozen=True)
@@ -64,10 +65,13 @@ class ChatRequest:
     seed: int | None = None
     logprobs: bool = False
     top_logprobs: int = 0  # alternatives per generated token; implies logprobs
+    stop: tuple[str, ...] = ()  # generation ends before the first of these texts (which is not returned)
+    top_p: float = 1.0  # nucleus sampling; only used when temperature > 0
 
     @classmethod
     def build(cls, messages: Any, temperature: float = 0.0, max_tokens: int = 256, n: int = 1,
-              seed: int | None = None, logprobs: bool = False, top_logprobs: int = 0) -> ChatRequest:
+              seed: int | None = None, logprobs: bool = False, top_logprobs: int = 0,
+              stop: str | list[str] | tuple[str, ...] | None = None, top_p: float = 1.0) -> ChatRequest:
         if isinstance(messages, str):
             messages = [{"role": "user", "content": messages}]
         if not isinstance(messages, list | tuple) or not messages:
@@ -89,8 +93,14 @@ class ChatRequest:
             raise InvalidInputError(f"n must be >= 1, got {n}.")
         if not 0 <= top_logprobs <= MAX_TOP_LOGPROBS:
             raise InvalidInputError(f"top_logprobs must be between 0 and {MAX_TOP_LOGPROBS}, got {top_logprobs}.")
+        stops = (stop,) if isinstance(stop, str) else tuple(stop or ())
+        if len(stops) > MAX_STOP_SEQUENCES or not all(isinstance(s, str) and s for s in stops):
+            raise InvalidInputError(f"stop must be up to {MAX_STOP_SEQUENCES} non-empty strings, got {stop!r}.")
+        if not 0 < top_p <= 1:
+            raise InvalidInputError(f"top_p must be in (0, 1], got {top_p}.")
         return cls(tuple(pairs), float(temperature), int(max_tokens), int(n),
-                   None if seed is None else int(seed), bool(logprobs or top_logprobs), int(top_logprobs))
+                   None if seed is None else int(seed), bool(logprobs or top_logprobs), int(top_logprobs),
+                   stops, float(top_p))
 
     def message_dicts(self) -> list[dict[str, str]]:
         return [{"role": role, "content": content} for role, content in self.messages]
@@ -100,6 +110,10 @@ class ChatRequest:
                "n": self.n, "seed": self.seed, "logprobs": self.logprobs}
         if self.top_logprobs:  # only when set, so caches written before top_logprobs existed keep their keys
             out["top_logprobs"] = self.top_logprobs
+        if self.stop:
+            out["stop"] = list(self.stop)
+        if self.top_p != 1.0:
+            out["top_p"] = self.top_p
         return out
 
     def key(self, provider: str, model: str) -> str:
@@ -156,8 +170,9 @@ class ChatModel(ABC):
         return f"{self.provider}:{self.model}"
 
     async def complete(self, messages: Any, temperature: float = 0.0, max_tokens: int = 256, n: int = 1,
-                       seed: int | None = None, logprobs: bool = False, top_logprobs: int = 0) -> ChatResponse:
-        request = ChatRequest.build(messages, temperature, max_tokens, n, seed, logprobs, top_logprobs)
+                       seed: int | None = None, logprobs: bool = False, top_logprobs: int = 0,
+                       stop: str | list[str] | None = None, top_p: float = 1.0) -> ChatResponse:
+        request = ChatRequest.build(messages, temperature, max_tokens, n, seed, logprobs, top_logprobs, stop, top_p)
         return await self.complete_request(request)
 
     async def complete_request(self, request: ChatRequest) -> ChatResponse:

@@ -83,6 +83,10 @@ class OpenAIChatModel(ChatModel):
             kwargs["logprobs"] = True
         if request.top_logprobs:
             kwargs["top_logprobs"] = request.top_logprobs
+        if request.stop:
+            kwargs["stop"] = list(request.stop)
+        if request.top_p != 1.0:
+            kwargs["top_p"] = request.top_p
         with translated_sdk_errors(self._openai, self.spec, self.base_url):
             completion = await self._client.chat.completions.create(**kwargs)
         choices = sorted(completion.choices, key=lambda c: c.index)
