@@ -37,3 +37,24 @@ def test_the_default_cache_path_follows_the_environment(tmp_path, monkeypatch):
     monkeypatch.delenv("OVERSEER_CHAT_CACHE")
     monkeypatch.setenv("OVERSEER_CACHE", str(tmp_path))
     assert default_cache_path() == tmp_path / "chat-cache.sqlite"
+
+
+def test_a_local_model_with_other_weights_under_the_same_name_never_hits_old_replies(tmp_path):
+    import torch
+
+    from overseer.models.chat.local import LocalChatModel
+
+    from helpers.tiny_models import tiny_model
+
+    cache = tmp_path / "cache.sqlite"
+    first = LocalChatModel(tiny_model("llama", seed=0), name="same-name")
+    same = LocalChatModel(tiny_model("llama", seed=0), name="same-name")
+    retrained = LocalChatModel(tiny_model("llama", seed=1), name="same-name")
+    assert first.model == same.model == retrained.model
+    assert first.cache_identity == same.cache_identity != retrained.cache_identity
+    asyncio.run(chat_model(first, cache=cache).complete("hello", max_tokens=3))
+    assert asyncio.run(chat_model(same, cache=cache).complete("hello", max_tokens=3)).cached
+    assert not asyncio.run(chat_model(retrained, cache=cache).complete("hello", max_tokens=3)).cached
+    steered = LocalChatModel(tiny_model("llama", seed=0), steer=lambda h: h + torch.ones_like(h), steer_layer=1,
+                             name="same-name")
+    assert steered.cache_identity != first.cache_identity

@@ -169,6 +169,12 @@ class ChatModel(ABC):
     def spec(self) -> str:
         return f"{self.provider}:{self.model}"
 
+    @property
+    def cache_identity(self) -> str:
+        """What the response cache keys on besides the request: the model's name, unless the provider knows
+        more (a local model adds a fingerprint of its weights and steering, so a retrain never hits old replies)."""
+        return self.model
+
     async def complete(self, messages: Any, temperature: float = 0.0, max_tokens: int = 256, n: int = 1,
                        seed: int | None = None, logprobs: bool = False, top_logprobs: int = 0,
                        stop: str | list[str] | None = None, top_p: float = 1.0) -> ChatResponse:
@@ -234,6 +240,10 @@ class WrappedChatModel(ChatModel):
     @property
     def spec(self) -> str:
         return self.inner.spec
+
+    @property
+    def cache_identity(self) -> str:
+        return self.inner.cache_identity
 
     @property
     def supports_logprobs(self) -> bool:  # type: ignore[override]

@@ -112,7 +112,7 @@ class CachedChatModel(WrappedChatModel):
         self._in_flight: dict[str, asyncio.Future[ChatResponse]] = {}
 
     async def _complete(self, request: ChatRequest) -> ChatResponse:
-        key = request.key(self.provider, self.model)
+        key = request.key(self.provider, self.cache_identity)
         hit = self.cache.get(key)
         if hit is not None:
             return hit

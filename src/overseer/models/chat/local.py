@@ -3,10 +3,15 @@
 from __future__ import annotations
 
 import asyncio
+import hashlib
 import threading
+import uuid
 from contextlib import nullcontext
 from pathlib import Path
 from typing import Any
+
+import numpy as np
+import torch
 
 from overseer.errors import ConfigurationError, InvalidInputError, MissingDependencyError
 from overseer.models.chat.base import ChatModel, ChatRequest, ChatResponse
@@ -40,6 +45,34 @@ def _method_layer(method: Any, where: object) -> int:
                                  "layer explicitly (local:MODEL?steer=DIR&layer=N, or --layer), or refit it with "
                                  "`overseer steer fit --layer N`.")
     return layer
+
+
+def _fingerprint(lm: LoadedModel, steer: Any) -> str:
+    """A short hash of the weights (a sample of the first and last tensors) and of the steering, so that cached
+    replies of a retrained model or another steering fit under the same name are never served."""
+    digest = hashlib.sha256()
+    params = [p for p in lm.model.parameters() if p.device.type != "meta"]
+    for tensor in (params[:1] + params[-1:]) if params else []:
+        digest.update(str(tuple(tensor.shape)).encode())
+        digest.update(tensor.detach().flatten()[:4096].float().cpu().numpy().tobytes())
+    if isinstance(steer, str | Path):
+        for path in sorted(Path(steer).rglob("*")):
+            if path.is_file():
+                digest.update(path.name.encode() + path.read_bytes())
+    elif hasattr(steer, "fitted_attributes"):
+        digest.update(repr(sorted(steer.get_params().items())).encode())
+        for key, value in sorted(steer.fitted_attributes().items()):
+            digest.update(key.encode())
+            if isinstance(value, torch.Tensor):
+                digest.update(value.detach().float().cpu().numpy().tobytes())
+            elif isinstance(value, np.ndarray):
+                digest.update(np.ascontiguousarray(value).tobytes())
+            else:
+                digest.update(repr(value).encode())
+    elif steer is not None:
+        # A bare callable has no stable identity across processes: never share its replies between runs.
+        digest.update(uuid.uuid4().bytes)
+    return digest.hexdigest()[:16]
 
 
 class LocalChatModel(ChatModel):
@@ -77,8 +110,13 @@ class LocalChatModel(ChatModel):
             self.steer_layer = self.lm.check_layer(self.steer_layer)
         base = name or self.lm.name
         self.model = f"{base}+steer[{steer_label}]" if self.steer_fn is not None else base
+        self._identity = f"{self.model}#{_fingerprint(self.lm, steer)}"
         self._generating = threading.Lock()  # one forward pass at a time, whoever calls
         self._batcher = MicroBatcher(self._run_batch, window_s=batch_window_s, max_rows=max_batch_rows)
+
+    @property
+    def cache_identity(self) -> str:
+        return self._identity
 
     async def _complete(self, request: ChatRequest) -> ChatResponse:
         # Concurrent requests share forward passes; a cancelled caller (a client that left `overseer serve`)
