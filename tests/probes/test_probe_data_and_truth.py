@@ -115,3 +115,23 @@ def test_truth_cli_reports_a_csv_without_required_columns(tmp_path, monkeypatch)
                                       "--out", str(tmp_path / "run")])
     assert result.exit_code != 0
     assert isinstance(result.exception, DatasetError)
+
+
+def test_every_auroc_in_the_truth_tables_and_json_carries_a_bootstrap_ci(tmp_path):
+    rows = [f"{'Paris Paris Paris' if i % 2 else 'Hello Hello Hello'} number {i}.,{i % 2}" for i in range(40)]
+    planted = _csv(tmp_path / "planted.csv", rows)
+    noise = _csv(tmp_path / "noise.csv", [f"Statement number {i} is here.,{(i * 7) % 3 % 2}" for i in range(40)])
+    result = run_truth(tiny_model(), [str(planted), str(noise)], [1], n_per_dataset=40, falseclaims=0,
+                       cache_dir=tmp_path / "c", n_boot=100)
+    ci = result.generalisation_ci
+    assert [[e.value for e in row] for row in ci] == result.generalisation
+    assert ci[0][0].low > 0.7 and ci[0][0].n == 12  # 30 % of 40 planted statements held out
+    assert ci[1][1].low < 0.5 < ci[1][1].high  # labels unrelated to the text: chance lies inside its CI
+    sweep, matrix = result.to_tables()
+    assert all(isinstance(v, str) and v.count("[") == 1 for row in sweep.rows for v in row[2:] if v is not None)
+    assert matrix.rows[0][1] == f"{ci[0][0].value:.3f} [{ci[0][0].low:.3f}, {ci[0][0].high:.3f}]"
+    payload = result.to_dict()
+    assert payload["generalisation_ci"][1][0]["high"] == ci[1][0].high
+    json.dumps(payload)
+    figures = result.write_figures(tmp_path / "m.png", tmp_path / "l.png")
+    assert all(p.stat().st_size > 1000 for p in figures)

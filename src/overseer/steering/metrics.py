@@ -32,12 +32,24 @@ def mean_perplexity(values: Sequence[float | None]) -> float:
     return math.exp(sum(logs) / len(logs)) if logs else float("nan")
 
 
-def distinct_n(texts: Sequence[str], n: int) -> float:
-    """Distinct n-grams / total n-grams over whitespace tokens of all texts (Li et al. 2016)."""
+def log_or_none(value: float | None) -> float | None:
+    """log of a perplexity, None where there is none (its mean, exponentiated, is `mean_perplexity`)."""
+    return math.log(value) if value is not None and value > 0 else None
+
+
+def ngrams(text: str, n: int) -> list[tuple[str, ...]]:
+    words = text.split()
+    return [tuple(words[i:i + n]) for i in range(len(words) - n + 1)]
+
+
+def distinct_from_ngrams(per_text: Sequence[Sequence[tuple[str, ...]]]) -> float:
     total, seen = 0, set()
-    for text in texts:
-        words = text.split()
-        grams = [tuple(words[i:i + n]) for i in range(len(words) - n + 1)]
+    for grams in per_text:
         total += len(grams)
         seen.update(grams)
     return len(seen) / total if total else 0.0
+
+
+def distinct_n(texts: Sequence[str], n: int) -> float:
+    """Distinct n-grams / total n-grams over whitespace tokens of all texts (Li et al. 2016)."""
+    return distinct_from_ngrams([ngrams(text, n) for text in texts])

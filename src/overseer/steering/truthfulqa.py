@@ -15,10 +15,11 @@ from dataclasses import dataclass
 import torch
 
 from overseer.data.truthfulqa import TruthfulQAItem, qa_text
+from overseer.errors import InvalidInputError
 from overseer.models import capture, continuation_logprobs, generate, intervene
 from overseer.models.intervene import Rewrite
 from overseer.models.loading import LoadedModel
-from overseer.steering.metrics import mean_perplexity, perplexities
+from overseer.steering.metrics import log_or_none, mean_perplexity, perplexities
 
 
 def contrastive_texts(items: Sequence[TruthfulQAItem]) -> tuple[list[str], list[str]]:
@@ -79,11 +80,18 @@ class TruthfulQATask:
     name = "truthfulqa"
     success_key = "mc1"
     metric_keys = ("mc1", "mc2", "fluency_ppl")
+    unit_key = "question"  # the unit a bootstrap resamples, and the key that pairs two cells' samples
+    paired_keys = ("mc1", "mc2")
 
     def __init__(self, items: Sequence[TruthfulQAItem], n_fluency: int = 16, fluency_tokens: int = 24,
                  batch_size: int = 16) -> None:
         from overseer.data.truthfulqa import split_folds
 
+        if n_fluency < 1:
+            raise InvalidInputError(f"n_fluency must be at least 1 (got {n_fluency}): the fluency cost is what "
+                                    "methods are compared at.")
+        if fluency_tokens < 1:
+            raise InvalidInputError(f"fluency_tokens must be at least 1, got {fluency_tokens}.")
         self.folds = split_folds(list(items), 2, seed=0)
         self.n_fluency = n_fluency
         self.fluency_tokens = fluency_tokens
@@ -122,3 +130,9 @@ class TruthfulQATask:
             "fluency_ppl": mean_perplexity([s["generation_ppl"] for s in samples if "generation_ppl" in s]),
             "n": n,
         }
+
+    @staticmethod
+    def per_unit(samples: list[dict]) -> dict[str, list[float | None]]:
+        """Per-question values whose mean is each metric (log perplexity for fluency; None: not measured)."""
+        return {"mc1": [s["mc1"] for s in samples], "mc2": [s["mc2"] for s in samples],
+                "fluency_ppl": [log_or_none(s.get("generation_ppl")) for s in samples]}
