@@ -135,6 +135,9 @@ def test_cli_compares_faithful_and_unfaithful_explanations_on_the_organism_task(
     assert data["faithful"]["nsg"]["nsg"] > data["unfaithful"]["nsg"]["ci_high"]
     assert data["faithful"]["settings"]["protocol"]["setting"] == "auditor"
     assert data["difference"]["ci_low"] > 0
+    logs = sorted((out / "logs").glob("*.eval"))  # one Inspect log per explanation setting
+    assert len(logs) == 2 and sorted(data["eval_logs"]) == [str(p) for p in logs]
+    assert "inspect view --log-dir" in result.output
 
 
 def test_cli_without_a_reference_outside_the_organism_task_is_a_clear_error(tmp_path):

@@ -1,4 +1,4 @@
-"""CLI for black-box evals: `overseer nsg run`, `overseer jagged profile`, `overseer serve`."""
+"""CLI for black-box evals: `overseer nsg run`, `overseer jagged profile`."""
 
 from __future__ import annotations
 
@@ -70,65 +70,65 @@ def nsg_run(
                                                  "of its first answer token (logprobs)"),
     calibration: str = typer.Option("none", help="with --answer-from logprobs: 'balanced' offsets each option so a "
                                                  "model's mean probability of every option is equal over a batch "
-                                                 "(for models whose text answer never changes)"),
+                                                 "(for models whose text answer never changes; runs outside Inspect)"),
     n_boot: int = typer.Option(2000, help="bootstrap resamples for the CI"),
-    concurrency: int = typer.Option(4, help="requests in flight per model"),
+    concurrency: int = typer.Option(4, help="requests in flight per remote model"),
     max_retries: int = typer.Option(5),
     cache: Path | None = typer.Option(None, help="SQLite response cache (default ~/.cache/overseer/"
                                                  "chat-cache.sqlite); reruns and resumed runs reuse it"),
     no_cache: bool = typer.Option(False, "--no-cache", help="send every request, store nothing"),
-    out: Path | None = typer.Option(None, help="output directory (default runs/<timestamp>-nsg)"),
+    out: Path | None = typer.Option(None, help="output directory (default runs/<timestamp>-nsg); the Inspect "
+                                               "log goes to its logs/ folder"),
     progress: bool = typer.Option(True),
 ) -> None:
-    """Run NSG end to end and write per-sample records as JSON."""
-    from overseer.errors import ConfigurationError
-    from overseer.evals.nsg import run_nsg
-    from overseer.evals.nsg_readout import AnswerReadout
-    from overseer.evals.organism_task import builtin_model, organism_loans, run_organism_nsg
-    from overseer.evals.tabular import breast_cancer, load_table
-    from overseer.models.chat import ResponseCache, chat_model
+    """Run NSG as an Inspect eval (`inspect eval overseer/nsg`), then summarise its .eval log."""
+    from overseer.evals.nsg_run import check_readout, run_nsg_eval
 
-    organism = data == ORGANISM_DATA
     try:
-        if organism:
-            reference = reference or "local:organism"
-            predictor = predictor or ["simulator"]
-        elif reference is None or not predictor:
-            raise ConfigurationError("pass --reference and at least one --predictor (only --data organism has "
-                                     "defaults).")
-        readout = AnswerReadout(answer_from, calibration)
-        if organism:
-            dataset = organism_loans(n_groups=n_groups, seed=seed)
-        elif data in BUILTIN_DATA:
-            dataset = breast_cancer(n_groups=n_groups, seed=seed)
-        else:
-            dataset = load_table(data, label_column=label_column, question=question, subject=subject,
-                                 n_groups=n_groups, seed=seed)
-        shared = None if no_cache else ResponseCache(cache or default_cache())
-        kwargs = {"cache": shared, "max_concurrency": concurrency, "max_retries": max_retries}
-        ref = chat_model(builtin_model(reference) or reference, **kwargs)
-        preds = [chat_model(builtin_model(spec) or spec, **kwargs) for spec in predictor]
-        settings = {"temperature": temperature, "seed": seed, "explanation_max_tokens": explanation_max_tokens,
-                    "answer_max_tokens": answer_max_tokens, "n_boot": n_boot, "progress": progress}
-        if organism:
-            if readout.uses_logprobs:
-                raise ConfigurationError("--data organism reads answers from text; drop --answer-from.")
-            comparison = run_organism_nsg(dataset, ref, preds, **settings)
-            results = {"faithful (auditor setting)": comparison.faithful,
-                       "unfaithful (customer setting)": comparison.unfaithful}
-        else:
-            results = {"": run_nsg(dataset, ref, preds, readout=readout, **settings)}
+        reference, predictor = _nsg_models(data, reference, predictor)
+        check_readout(data, {"answer_from": answer_from, "calibration": calibration})  # before any folder exists
+        target = run_dir(out, "nsg")
+        run = run_nsg_eval(reference, predictor, data=data, n_groups=n_groups, seed=seed, log_dir=target / "logs",
+                           cache=None if no_cache else (cache or default_cache()), max_concurrency=concurrency,
+                           max_retries=max_retries, display=_display(progress), label_column=label_column,
+                           question=question, subject=subject, temperature=temperature,
+                           explanation_max_tokens=explanation_max_tokens, answer_max_tokens=answer_max_tokens,
+                           answer_from=answer_from, calibration=calibration, n_boot=n_boot)
     except OverseerError as exc:
         fail(exc)
-    target = run_dir(out, "nsg")
-    payload = comparison.to_dict() if organism else results[""].to_dict()
-    (target / "nsg.json").write_text(json.dumps(payload, indent=2))
-    (target / "dataset.json").write_text(json.dumps(dataset.to_dict(), indent=2))
+    (target / "nsg.json").write_text(json.dumps(run.to_dict(), indent=2))
+    (target / "dataset.json").write_text(json.dumps(run.dataset.to_dict(), indent=2))
     figure = None
-    if not organism and readout.uses_logprobs:
+    if data != ORGANISM_DATA and answer_from == "logprobs":
         from overseer.evals.nsg_plots import reference_lean_figure
 
-        figure = reference_lean_figure(results[""], dataset, target / "reference_lean.png")
+        figure = reference_lean_figure(run.results[""], run.dataset, target / "reference_lean.png")
+    _print_nsg(run)
+    console.print(f"wrote {target / 'nsg.json'}" + (f" and {figure}" if figure is not None else ""))
+    if run.logs:
+        console.print(f"Inspect log: {run.logs[0] if len(run.logs) == 1 else target / 'logs'} "
+                      f"(inspect view --log-dir {target / 'logs'})", soft_wrap=True, highlight=False)
+
+
+def _nsg_models(data: str, reference: str | None, predictor: list[str] | None) -> tuple[str, list[str]]:
+    from overseer.errors import ConfigurationError
+
+    if data == ORGANISM_DATA:
+        return reference or "local:organism", predictor or ["simulator"]
+    if reference is None or not predictor:
+        raise ConfigurationError("pass --reference and at least one --predictor (only --data organism has defaults).")
+    return reference, predictor
+
+
+def _display(progress: bool) -> str:
+    import sys
+
+    return "rich" if progress and sys.stdout.isatty() else "none"
+
+
+def _print_nsg(run) -> None:
+    results = run.results
+    organism = run.comparison is not None
     first = next(iter(results.values()))
     table = Table(title=f"NSG of {first.reference} on {first.task} ({first.n_groups} centres, "
                         f"{first.n_counterfactuals} counterfactuals)")
@@ -136,59 +136,39 @@ def nsg_run(
                    "acc without", "n"):
         table.add_column(column)
     for label, result in results.items():
-        rows = [*result.per_predictor.items()] + ([("all predictors", result.overall)] if len(preds) > 1 else [])
+        rows = [*result.per_predictor.items()] + ([("all predictors", result.overall)]
+                                                  if len(result.predictors) > 1 else [])
         for name, score in rows:
             table.add_row(*([label] if organism else []), name, _fmt(score.nsg),
                           f"[{_fmt(score.ci_low)}, {_fmt(score.ci_high)}]", _fmt(score.acc_with),
                           _fmt(score.acc_without), str(score.n))
     console.print(table)
     for label, result in results.items():
-        rate = {k: f"{result.parsing[k]['parsed']}/{result.parsing[k]['total']}"
-                for k in ("centre_answers", "counterfactual_answers", "predictions")}
-        console.print(f"{label + ': ' if label else ''}egregiously misleading rate: {_fmt(result.egregious_rate)}; "
-                      f"parsed: centre answers {rate['centre_answers']}, counterfactual answers "
-                      f"{rate['counterfactual_answers']}, predictions {rate['predictions']}; excluded: "
-                      f"{result.excluded}", soft_wrap=True)
-        if result.settings.get("readout", {}).get("source") == "logprobs":
-            console.print(f"answers read from first-token log-probabilities, calibration "
-                          f"{result.settings['readout']['calibration']}; reference answers read: "
-                          f"{result.parsing['reference_answer_counts']}; its replies said: "
-                          f"{result.parsing['reference_text_answer_counts']}", soft_wrap=True)
-        if result.overall.n and result.overall.acc_without >= 1.0:
-            console.print(f"NSG is undefined: without explanations the predictors already match every answer "
-                          f"(reference answers: {result.parsing['reference_answer_counts']}). If the reference "
-                          "gives one answer throughout, try --answer-from logprobs --calibration balanced.",
-                          soft_wrap=True)
+        _print_nsg_notes(label, result)
     if organism:
-        diff = comparison.difference
+        diff = run.comparison.difference
         console.print(f"faithful - unfaithful NSG: {_fmt(diff.difference)} [{_fmt(diff.ci_low)}, "
                       f"{_fmt(diff.ci_high)}] (paired bootstrap over centres); stated rules: "
-                      f"{comparison.stated_rule_rates}", soft_wrap=True)
-    if shared is not None:
-        console.print(f"cache: {shared.hits} hits, {shared.misses} misses ({shared.path})")
-    console.print(f"wrote {target / 'nsg.json'}" + (f" and {figure}" if figure is not None else ""))
+                      f"{run.comparison.stated_rule_rates}", soft_wrap=True)
 
 
-def serve(
-    model: str = typer.Option(..., help="embedded name (smollm2, organism), local model directory or Hub id"),
-    steer: Path | None = typer.Option(None, help="saved steering method directory (overseer steer fit)"),
-    layer: int | None = typer.Option(None, help="layer to steer at (default: the one the method records)"),
-    name: str | None = typer.Option(None, help="model id to serve under (default: the model name)"),
-    host: str = typer.Option("127.0.0.1"),
-    port: int = typer.Option(8000),
-    device: str = typer.Option("cpu"),
-) -> None:
-    """Serve a local (optionally steered) model as an OpenAI-compatible /v1/chat/completions endpoint."""
-    from overseer.models.chat.local import LocalChatModel
-    from overseer.serve import create_app, serve_forever
-
-    try:
-        chat = LocalChatModel(model, steer=steer, steer_layer=layer, device=device, name=name)
-    except OverseerError as exc:
-        fail(exc)
-    console.print(f"serving {chat.model} at http://{host}:{port}/v1  (spec: openai-compatible:"
-                  f"http://{host}:{port}/v1#{chat.model})")
-    serve_forever(create_app(chat), host=host, port=port)
+def _print_nsg_notes(label: str, result) -> None:
+    rate = {k: f"{result.parsing[k]['parsed']}/{result.parsing[k]['total']}"
+            for k in ("centre_answers", "counterfactual_answers", "predictions")}
+    console.print(f"{label + ': ' if label else ''}egregiously misleading rate: {_fmt(result.egregious_rate)}; "
+                  f"parsed: centre answers {rate['centre_answers']}, counterfactual answers "
+                  f"{rate['counterfactual_answers']}, predictions {rate['predictions']}; excluded: "
+                  f"{result.excluded}", soft_wrap=True)
+    if result.settings.get("readout", {}).get("source") == "logprobs":
+        console.print(f"answers read from first-token log-probabilities, calibration "
+                      f"{result.settings['readout']['calibration']}; reference answers read: "
+                      f"{result.parsing['reference_answer_counts']}; its replies said: "
+                      f"{result.parsing['reference_text_answer_counts']}", soft_wrap=True)
+    if result.overall.n and result.overall.acc_without >= 1.0:
+        console.print(f"NSG is undefined: without explanations the predictors already match every answer "
+                      f"(reference answers: {result.parsing['reference_answer_counts']}). If the reference "
+                      "gives one answer throughout, try --answer-from logprobs --calibration balanced.",
+                      soft_wrap=True)
 
 
 @jagged_app.command("profile")
@@ -196,33 +176,44 @@ def jagged_profile(
     files: list[Path] = typer.Argument(..., help="overseer .json, lm-eval samples_*.jsonl, Inspect .eval, or folders"),
     fmt: str = typer.Option("auto", "--format", help="auto, overseer, lm-eval or inspect"),
     metric: str | None = typer.Option(None, help="lm-eval metric key or Inspect scorer name (default: first found)"),
+    lm_eval_filter: str | None = typer.Option(None, "--filter", help="lm-eval filter to keep where a task has "
+                                                                     "several (default: one domain per filter)"),
     human_baseline: Path | None = typer.Option(None, help='JSON {"domain": [mean, sd], ...}; default: the '
                                                           "other models are the reference population"),
     clip: float = typer.Option(3.0, help="winsorise z to [-clip, clip]"),
     n_boot: int = typer.Option(1000),
     irt: bool = typer.Option(True, help="fit the 2PL capability/difficulty model"),
+    strict: bool = typer.Option(False, help="fail on a bad file found in a folder instead of skipping it"),
     out: Path | None = typer.Option(None, help="output directory (default runs/<timestamp>-jagged)"),
 ) -> None:
     """Per-domain z-profiles, jaggedness J with bootstrap CIs, IRT fit, difficulty inversions and a figure."""
-    from overseer.errors import DatasetError
     from overseer.evals.jaggedness import jaggedness, profile_figure
     from overseer.evals.readers import read_results
 
     try:
-        items = read_results(files, fmt, metric)
-        baseline = None
-        if human_baseline is not None:
-            try:
-                raw = json.loads(human_baseline.read_text())
-                baseline = {str(k): (float(v[0]), float(v[1])) for k, v in raw.items()}
-            except (OSError, ValueError, TypeError, IndexError, AttributeError) as exc:
-                raise DatasetError(f"{human_baseline} must be JSON mapping domain -> [mean, sd] ({exc}).") from exc
-        result = jaggedness(items, baseline, clip=clip, n_boot=n_boot, irt=irt)
+        report = read_results(files, fmt, metric, lm_eval_filter=lm_eval_filter, strict=strict)
+        baseline = _human_baseline(human_baseline) if human_baseline is not None else None
+        result = jaggedness(report.items, baseline, clip=clip, n_boot=n_boot, irt=irt, notes=report.notes)
     except OverseerError as exc:
         fail(exc)
     target = run_dir(out, "jagged")
-    (target / "jaggedness.json").write_text(json.dumps(result.to_dict(), indent=2))
+    (target / "jaggedness.json").write_text(json.dumps({**result.to_dict(), "read": report.to_dict()}, indent=2))
     figure = profile_figure(result, target / "profile.png")
+    _print_jaggedness(result, report.skipped)
+    console.print(f"wrote {target / 'jaggedness.json'} and {figure}")
+
+
+def _human_baseline(path: Path) -> dict[str, tuple[float, float]]:
+    from overseer.errors import DatasetError
+
+    try:
+        raw = json.loads(path.read_text(encoding="utf-8"))
+        return {str(k): (float(v[0]), float(v[1])) for k, v in raw.items()}
+    except (OSError, ValueError, TypeError, IndexError, AttributeError, KeyError) as exc:
+        raise DatasetError(f"{path} must be JSON mapping domain -> [mean, sd] ({exc}).") from None
+
+
+def _print_jaggedness(result, skipped: dict[str, str]) -> None:
     table = Table(title=f"Jaggedness ({len(result.domains)} domains; reference: {result.reference})")
     for column in ("model", "J", "95% CI", "capability (IRT)", "inversion rate", *result.domains):
         table.add_column(column)
@@ -232,4 +223,9 @@ def jagged_profile(
         table.add_row(model, _fmt(result.jaggedness[model]), f"[{_fmt(low)}, {_fmt(high)}]", cap,
                       _fmt(result.inversion_rate[model]), *(f"{result.scores[model][d]:.2f}" for d in result.domains))
     console.print(table)
-    console.print(f"wrote {target / 'jaggedness.json'} and {figure}")
+    console.print("items per domain (bootstrap units; epochs and repeats count once): "
+                  + ", ".join(f"{d} {result.n_items[d]}" for d in result.domains), soft_wrap=True)
+    for note in result.notes:
+        console.print(f"note: {note}", soft_wrap=True, highlight=False)
+    for reason in skipped.values():
+        console.print(f"skipped: {reason}", soft_wrap=True, highlight=False)

@@ -37,6 +37,7 @@ from overseer.evals.nsg_prompts import (
 from overseer.evals.nsg_readout import AnswerReadout, ReadAnswer
 from overseer.evals.tabular import NSGDataset
 from overseer.models.chat.base import ChatModel, ChatResponse
+from overseer.stats import bootstrap_ci
 
 
 @dataclass
@@ -115,30 +116,17 @@ def nsg_value(acc_with: float, acc_without: float) -> float:
 
 
 def clustered_nsg(records: Sequence[NSGRecord], n_boot: int = 2000, seed: int = 0) -> NSGScore:
-    """NSG with a percentile bootstrap CI that resamples centre cases (all their records together)."""
+    """NSG with a percentile bootstrap CI that resamples centre cases (all their records together);
+    draws where NSG is undefined are left out of the interval."""
     if not records:
         return NSGScore(math.nan, math.nan, math.nan, math.nan, math.nan, 0)
-    clusters = sorted({r.group_id for r in records})
-    index = {g: i for i, g in enumerate(clusters)}
-    n = np.zeros(len(clusters))
-    with_ok = np.zeros(len(clusters))
-    without_ok = np.zeros(len(clusters))
-    for r in records:
-        i = index[r.group_id]
-        n[i] += 1
-        with_ok[i] += r.correct_with
-        without_ok[i] += r.correct_without
-    acc_w, acc_wo = with_ok.sum() / n.sum(), without_ok.sum() / n.sum()
-    rng = np.random.default_rng(seed)
-    draws = rng.integers(0, len(clusters), size=(n_boot, len(clusters)))
-    counts = np.stack([np.bincount(row, minlength=len(clusters)) for row in draws])
-    total = counts @ n
-    bw, bwo = (counts @ with_ok) / total, (counts @ without_ok) / total
-    with np.errstate(divide="ignore", invalid="ignore"):
-        boot = np.where(bwo < 1.0, (bw - bwo) / (1.0 - bwo), np.nan)
-    boot = boot[np.isfinite(boot)]
-    low, high = (np.percentile(boot, [2.5, 97.5]) if boot.size else (math.nan, math.nan))
-    return NSGScore(nsg_value(acc_w, acc_wo), float(low), float(high), float(acc_w), float(acc_wo), len(records))
+    ordered = sorted(records, key=lambda r: r.group_id)  # clusters in sorted order, as the draws index them
+    with_ok = np.array([r.correct_with for r in ordered], dtype=np.float64)
+    without_ok = np.array([r.correct_without for r in ordered], dtype=np.float64)
+    ci = bootstrap_ci(lambda w, wo: nsg_value(w.mean(), wo.mean()), with_ok, without_ok, n_boot=n_boot, seed=seed,
+                      clusters=[r.group_id for r in ordered])
+    acc_w, acc_wo = float(with_ok.mean()), float(without_ok.mean())
+    return NSGScore(nsg_value(acc_w, acc_wo), ci.low, ci.high, acc_w, acc_wo, len(records))
 
 
 def egregious_rate(records: Sequence[NSGRecord], predictors: Sequence[str]) -> float:

@@ -36,6 +36,7 @@ from overseer.evals.nsg_prompts import Explanation, Messages, ReferenceProtocol,
 from overseer.evals.tabular import Case, NSGDataset, TaskSpec, build_groups
 from overseer.models.chat.base import ChatModel, ChatRequest, ChatResponse, Usage
 from overseer.models.organism import behaviours as B
+from overseer.policies.base import Policy, policy_output
 
 APPROVED, DENIED = "Approved", "Denied"
 ORGANISM_TASK = TaskSpec(
@@ -177,6 +178,14 @@ class RuleFollowingSimulator(ChatModel):
         self.calls += 1
         text = self.predict("\n\n".join(content for _, content in request.messages))
         return ChatResponse([text] * request.n, self.model, Usage(0, 1), finish_reasons=["stop"] * request.n)
+
+
+class RuleFollowingPolicy(Policy):
+    """The rule-following simulator as a scripted policy (`overseer-policy/nsg-rule-follower`), NSG's default
+    predictor for the organism in the Inspect task."""
+
+    async def respond(self, messages, tools, config):
+        return policy_output(self.name, RuleFollowingSimulator().predict("\n\n".join(m.text for m in messages)))
 
 
 class GroundTruthOrganism(ChatModel):

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import inspect
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any
@@ -210,6 +212,20 @@ def _resolve_device(device: str | torch.device | None) -> torch.device:
 BACKENDS = ("hf", "nnsight")
 
 
+@contextmanager
+def quiet_transformers() -> Iterator[None]:
+    """Turn transformers' own progress bars off for the block (and back on after, if they were on)."""
+    from transformers.utils import logging as hf_logging
+
+    was_enabled = hf_logging.is_progress_bar_enabled()
+    hf_logging.disable_progress_bar()
+    try:
+        yield
+    finally:
+        if was_enabled:
+            hf_logging.enable_progress_bar()
+
+
 def load_model(
     name_or_path: str | Path,
     device: str | torch.device | None = "cpu",
@@ -269,8 +285,9 @@ def load_model(
         return load_remote(name, str(path), torch_dtype)
     extra: dict[str, Any] = {} if device_map is None else {"device_map": device_map}
     try:
-        tokenizer = AutoTokenizer.from_pretrained(path, local_files_only=local)
-        model = AutoModelForCausalLM.from_pretrained(path, local_files_only=local, dtype=torch_dtype, **extra)
+        with quiet_transformers():  # no "Loading weights" bar: overseer's own progress lines are the output
+            tokenizer = AutoTokenizer.from_pretrained(path, local_files_only=local)
+            model = AutoModelForCausalLM.from_pretrained(path, local_files_only=local, dtype=torch_dtype, **extra)
     except (OSError, ValueError) as exc:
         raise ModelNotFoundError(
             f"model '{name}' has a config but its tokenizer or weights could not be loaded "

@@ -2,13 +2,16 @@
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
 
 import typer
 from rich.console import Console
 from rich.table import Table
 
+from overseer.cli_errors import fail
+from overseer.cli_helpers import parse_ints, parse_names, write_json
+from overseer.data import GOT_SETS
+from overseer.errors import InvalidInputError, OverseerError
 from overseer.runs import run_dir
 
 app = typer.Typer(help="White-box and black-box lie detection: truth probes and instructed-lie detectors.",
@@ -29,24 +32,19 @@ def _elicit_root() -> None:
 
 
 def _layers(text: str | None) -> list[int] | None:
-    if not text:
-        return None
     try:
-        return [int(part) for part in text.split(",") if part.strip()]
-    except ValueError:
-        raise typer.BadParameter(f"--layers must be comma-separated integers, got {text!r}.") from None
+        return parse_ints(text, "layers") or None
+    except InvalidInputError as exc:
+        raise typer.BadParameter(str(exc)) from None
 
 
-def _write_json(path: Path, payload: dict) -> None:
-    path.write_text(json.dumps(payload, indent=2))
+_write_json = write_json
 
 
 @app.command("truth")
 def truth(
     model: str = typer.Option("smollm2", help="Embedded name, local directory or Hub id."),
-    datasets: str = typer.Option(",".join(("cities", "neg_cities", "sp_en_trans", "neg_sp_en_trans", "larger_than",
-                                           "smaller_than", "companies_true_false", "common_claim_true_false",
-                                           "counterfact_true_false")),
+    datasets: str = typer.Option(",".join(GOT_SETS),
                                  help="Comma-separated Geometry-of-Truth sets or statement,label CSV paths."),
     layers: str | None = typer.Option(None, help="Comma-separated layers (default: five spread over the depth)."),
     n: int = typer.Option(300, help="Statements per dataset (balanced true/false)."),
@@ -58,46 +56,16 @@ def truth(
     cache: Path | None = typer.Option(None, help="Activation cache directory."),
 ) -> None:
     """Truth-probe AUROC per dataset and layer, the generalisation matrix and its heatmap."""
-    from overseer.models import load_model
-    from overseer.probes.plots import generalisation_heatmap, layer_curves
     from overseer.probes.truth import run_truth
 
-    lm = load_model(model)
-    names = [d.strip() for d in datasets.split(",") if d.strip()]
-    result = run_truth(lm, names, _layers(layers), n, matrix_probe=probe, matrix_layer=layer,
+    result = run_truth(model, parse_names(datasets), _layers(layers), n, matrix_probe=probe, matrix_layer=layer,
                        falseclaims=falseclaims, cache_dir=cache, seed=seed)
     target = run_dir(out, "probe-truth")
-    _write_json(target / "truth.json", result.to_dict())
-    generalisation_heatmap(result.generalisation, result.datasets, target / "generalisation.png",
-                           f"{result.model}: {result.probe} probe, layer {result.layer}, held-out AUROC")
-    layer_curves(result.auroc_table(), target / "layers.png", f"{result.model}: {result.probe} truth probe by layer")
-
-    table = Table(title=f"Truth probes on {result.model}: held-out AUROC by layer ({result.probe})")
-    table.add_column("dataset")
-    table.add_column("n", justify="right")
-    for lay in result.layers:
-        table.add_column(f"L{lay}", justify="right")
-    table.add_column(f"L{result.layer} mass_mean", justify="right")
-    table.add_column(f"L{result.layer} lda", justify="right")
-    for name, scores in result.sweep.items():
-        by = {(s.layer, s.probe): s for s in scores}
-        row = [name, str(result.n_per_dataset[name])]
-        row += [f"{by[(lay, result.probe)].auroc.value:.3f}" for lay in result.layers]
-        row += [f"{by[(result.layer, kind)].auroc.value:.3f}" if (result.layer, kind) in by else "-"
-                for kind in ("mass_mean", "lda")]
-        table.add_row(*row)
-    console.print(table)
-    matrix = Table(title=f"Generalisation (train row -> test column), layer {result.layer}, {result.probe}")
-    matrix.add_column("train \\ test")
-    for name in result.datasets:
-        matrix.add_column(name[:10], justify="right")
-    for name, row in zip(result.datasets, result.generalisation, strict=True):
-        matrix.add_row(name, *[f"{v:.2f}" for v in row])
-    console.print(matrix)
-    if result.falseclaims:
-        fc = result.falseclaims
-        console.print(f"Azaria & Mitchell false claims (n={fc.n}): flagged false {fc.flagged_false}; "
-                      f"AUROC vs held-out true GoT statements {fc.auroc_vs_true}")
+    write_json(target / "truth.json", result.to_dict())
+    result.write_figures(target / "generalisation.png", target / "layers.png")
+    for table in result.to_tables():
+        console.print(table.to_rich(digits=3))
+    console.print(result.summary())
     console.print(f"wrote {target}")
 
 
@@ -200,40 +168,23 @@ def secret(
     seed: int = typer.Option(0),
     out: Path | None = typer.Option(None, help="Output directory (default runs/<time>-elicit-secret)."),
 ) -> None:
-    """Reveal rate (with 95% Wilson CI) of each elicitation technique against a known secret."""
-    import random
-
-    from overseer.models import load_model
-    from overseer.probes.datasets import load_statements
-    from overseer.probes.elicitation import (
-        organism_honesty_pairs,
-        organism_target,
-        run_elicitation,
-        system_prompt_target,
-    )
+    """Reveal rate (with 95% Wilson CI) of each elicitation technique against a known secret, as the Inspect
+    task overseer/secret_elicitation; the .eval log goes to the run folder's logs/."""
+    from overseer.probes.elicitation_task import check_options, run_elicitation_eval
     from overseer.probes.plots import bar_chart
 
     if secret_word is None and model != "organism":
         raise typer.BadParameter("--secret is required unless --model organism (whose secret is known).")
     try:
-        strengths = [float(part) for part in steering_strength.split(",") if part.strip()]
-    except ValueError:
-        raise typer.BadParameter(f"--steering-strength must be comma-separated numbers, got {steering_strength!r}."
-                                 ) from None
-    lm = load_model(model)
-    target = system_prompt_target(secret_word) if secret_word else organism_target()
-    if model == "organism":
-        # The organism's honesty direction comes from its own contrast pairs; it knows no English common claims.
-        steering = {"steering_pairs": organism_honesty_pairs(seed=seed)}
-    else:
-        facts = [s.text for s in load_statements("common_claim_true_false") if s.label == 1]
-        random.Random(seed).shuffle(facts)
-        steering = {"steering_facts": facts[:40]}
-    result = run_elicitation(lm, target, [t.strip() for t in techniques.split(",") if t.strip()], samples,
-                             max_new_tokens, steering_layer=steering_layer, steering_strength=strengths, seed=seed,
-                             **steering)
-    target_dir = run_dir(out, "elicit-secret")
-    _write_json(target_dir / "elicitation.json", result.to_dict())
+        check_options(techniques, steering_strength)
+        target_dir = run_dir(out, "elicit-secret")
+        result, log = run_elicitation_eval(model, secret_word, log_dir=target_dir / "logs", techniques=techniques,
+                                           samples=samples, max_new_tokens=max_new_tokens,
+                                           steering_layer=steering_layer, steering_strength=steering_strength,
+                                           seed=seed)
+    except OverseerError as exc:
+        fail(exc)
+    _write_json(target_dir / "elicitation.json", {**result.to_dict(), "eval_log": log})
     bar_chart({t.technique: (t.reveal_rate.value, t.reveal_rate.low, t.reveal_rate.high) for t in result.techniques},
               target_dir / "reveal_rates.png", f"{result.model}: {result.target}", "reveal rate")
     table = Table(title=f"Secret elicitation on {result.model}: {result.target}")
@@ -244,4 +195,5 @@ def secret(
     console.print(table)
     for note in result.notes:
         console.print(f"note: {note}")
-    console.print(f"wrote {target_dir}")
+    console.print(f"wrote {target_dir}; Inspect log {log} (inspect view --log-dir {target_dir / 'logs'})",
+                  soft_wrap=True, highlight=False)

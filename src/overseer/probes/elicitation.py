@@ -11,6 +11,7 @@ from __future__ import annotations
 import importlib.util
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
+from typing import Any
 
 import numpy as np
 import torch
@@ -154,68 +155,112 @@ def honesty_direction_from_texts(lm: LoadedModel, layer: int, honest: Sequence[s
     return _mean_diff(acts[: len(honest)], acts[len(honest):])
 
 
+def technique_result(lm: LoadedModel, target: SecretTarget, technique: str, samples_per_prompt: int = 1,
+                     max_new_tokens: int = 32, temperature: float = 1.5, seed: int = 0, batch_size: int = 64,
+                     steer: tuple[int, Any, float] | None = None, name: str | None = None) -> TechniqueResult:
+    """One row: the technique's prompts generated in one batch (steered by `(layer, method, strength)` if
+    given, strength in units of the honest-minus-dishonest mean gap), each reply checked for the secret."""
+    prompts = build_prompts(lm, target, technique)
+    sampled = technique == "high_temperature"
+    repeats = samples_per_prompt if sampled else 1
+    texts = [p for p, _ in prompts for _ in range(repeats)]
+    prefixes = [pre for _, pre in prompts for _ in range(repeats)]
+    kwargs = {"max_new_tokens": max_new_tokens, "temperature": temperature if sampled else 0.0, "seed": seed,
+              "batch_size": batch_size}
+    if steer is None:
+        return _checked(target, name or technique, texts, prefixes, generate(lm, texts, **kwargs))
+    layer, method, strength = steer
+
+    def rewrite(h):
+        return method.apply(h, strength)
+
+    with intervene(lm, layer, rewrite, positions="last"):
+        replies = generate(lm, texts, **kwargs)
+    return _checked(target, name or technique, texts, prefixes, replies)
+
+
+def control_result(lm: LoadedModel, target: SecretTarget, max_new_tokens: int = 32, seed: int = 0,
+                   batch_size: int = 64) -> TechniqueResult:
+    """Greedy replies to prompts known to use the secret: shows the check can fire (not a technique)."""
+    texts = [lm.chat_prompt([*target.context, {"role": "user", "content": q}]) for q in target.control_questions]
+    return _checked(target, CONTROL, texts, [""] * len(texts),
+                    generate(lm, texts, max_new_tokens=max_new_tokens, seed=seed, batch_size=batch_size))
+
+
+def _checked(target: SecretTarget, name: str, texts: list[str], prefixes: list[str],
+             replies: list[str]) -> TechniqueResult:
+    samples = []
+    for text, prefix, reply in zip(texts, prefixes, replies, strict=True):
+        full = prefix + reply
+        samples.append({"prompt": text, "reply": full, "revealed": bool(target.check(full))})
+    hits = sum(s["revealed"] for s in samples)
+    return TechniqueResult(name, wilson_interval(hits, len(samples)), len(samples), samples)
+
+
+def honesty_method(lm: LoadedModel, layer: int | None, steering_facts: Sequence[str] | None = None,
+                   steering_pairs: tuple[Sequence[str], Sequence[str], str] | None = None) -> tuple[int, Any, str]:
+    """(layer, fitted CAA honesty direction, where it came from): from `steering_pairs` (honest texts,
+    dishonest texts, reply marker) when given, else from persona pairs over `steering_facts`."""
+    layer = lm.check_layer(layer if layer is not None else lm.n_layers // 2)
+    if steering_pairs is not None:
+        return (layer, honesty_direction_from_texts(lm, layer, *steering_pairs),
+                f"{len(steering_pairs[0])} honest / {len(steering_pairs[1])} dishonest contrast texts")
+    if steering_facts:
+        return (layer, honesty_direction(lm, layer, steering_facts),
+                f"honest/dishonest persona pairs over {len(steering_facts)} facts")
+    raise InvalidInputError("steering needs steering_pairs or steering_facts to build the honesty direction.")
+
+
+def steering_note(layer: int, source: str, strengths: Sequence[float]) -> str:
+    return (f"steering: CAA honesty direction at layer {layer} from {source}, strengths "
+            f"{', '.join(f'{s:g}' for s in strengths)} x the honest-dishonest mean gap, added at the "
+            "last prompt token and every generated token.")
+
+
+CONTROL = "control: known-use prompts"
+CONTROL_NOTE = ("control: greedy replies to prompts whose replies are known to use the secret; a high "
+                "rate shows the check can fire and the secret is in the model (it is not a technique).")
+
+
+def steering_name(strength: float, strengths: Sequence[float]) -> str:
+    return "steering" if len(strengths) == 1 else f"steering x{strength:g}"
+
+
+def check_techniques(techniques: Sequence[str], strengths: Sequence[float]) -> None:
+    unknown = [t for t in techniques if t not in TECHNIQUES]
+    if unknown:
+        raise InvalidInputError(f"unknown technique(s) {unknown}; choose from {', '.join(TECHNIQUES)}.")
+    if "steering" in techniques and not strengths:
+        raise InvalidInputError("steering needs at least one strength.")
+
+
 def run_elicitation(lm: LoadedModel, target: SecretTarget, techniques: Sequence[str] = TECHNIQUES,
                     samples_per_prompt: int = 1, max_new_tokens: int = 32, temperature: float = 1.5,
                     steering_layer: int | None = None, steering_strength: float | Sequence[float] = 4.0,
                     steering_facts: Sequence[str] | None = None,
                     steering_pairs: tuple[Sequence[str], Sequence[str], str] | None = None, seed: int = 0,
                     batch_size: int = 64) -> ElicitationResult:
-    """Reveal rate of each technique. Steering builds its honesty direction from `steering_pairs`
-    (honest texts, dishonest texts, reply marker) when given, else from persona pairs over `steering_facts`;
-    each strength in `steering_strength` is its own row."""
-    unknown = [t for t in techniques if t not in TECHNIQUES]
-    if unknown:
-        raise InvalidInputError(f"unknown technique(s) {unknown}; choose from {', '.join(TECHNIQUES)}.")
+    """Reveal rate of each technique, in process (the Inspect task `overseer/secret_elicitation` runs the same
+    rows as samples). Steering builds its honesty direction from `steering_pairs` (honest texts, dishonest
+    texts, reply marker) when given, else from persona pairs over `steering_facts`; each strength in
+    `steering_strength` is its own row."""
     strengths = [steering_strength] if isinstance(steering_strength, int | float) else list(steering_strength)
-    if "steering" in techniques and not strengths:
-        raise InvalidInputError("steering needs at least one strength.")
+    check_techniques(techniques, strengths)
     result = ElicitationResult(lm.name, target.name, [])
-
-    def record(name: str, texts: list[str], prefixes: list[str], replies: list[str]) -> None:
-        samples = []
-        for text, prefix, reply in zip(texts, prefixes, replies, strict=True):
-            full = prefix + reply
-            samples.append({"prompt": text, "reply": full, "revealed": bool(target.check(full))})
-        hits = sum(s["revealed"] for s in samples)
-        result.techniques.append(TechniqueResult(name, wilson_interval(hits, len(samples)), len(samples), samples))
-
+    common = {"samples_per_prompt": samples_per_prompt, "max_new_tokens": max_new_tokens,
+              "temperature": temperature, "seed": seed, "batch_size": batch_size}
     for technique in techniques:
-        prompts = build_prompts(lm, target, technique)
-        sampled = technique == "high_temperature"
-        repeats = samples_per_prompt if sampled else 1
-        texts = [p for p, _ in prompts for _ in range(repeats)]
-        prefixes = [pre for _, pre in prompts for _ in range(repeats)]
-        kwargs = {"max_new_tokens": max_new_tokens, "temperature": temperature if sampled else 0.0, "seed": seed,
-                  "batch_size": batch_size}
         if technique != "steering":
-            record(technique, texts, prefixes, generate(lm, texts, **kwargs))
+            result.techniques.append(technique_result(lm, target, technique, **common))
             continue
-        layer = lm.check_layer(steering_layer if steering_layer is not None else lm.n_layers // 2)
-        if steering_pairs is not None:
-            method = honesty_direction_from_texts(lm, layer, *steering_pairs)
-            source = f"{len(steering_pairs[0])} honest / {len(steering_pairs[1])} dishonest contrast texts"
-        elif steering_facts:
-            method = honesty_direction(lm, layer, steering_facts)
-            source = f"honest/dishonest persona pairs over {len(steering_facts)} facts"
-        else:
-            raise InvalidInputError("steering needs steering_pairs or steering_facts to build the honesty direction.")
+        layer, method, source = honesty_method(lm, steering_layer, steering_facts, steering_pairs)
         for strength in strengths:
-            # Strength is in units of the honest-minus-dishonest mean gap.
-            def steer(h, method=method, strength=strength):
-                return method.apply(h, strength)
-
-            with intervene(lm, layer, steer, positions="last"):
-                replies = generate(lm, texts, **kwargs)
-            record("steering" if len(strengths) == 1 else f"steering x{strength:g}", texts, prefixes, replies)
-        result.notes.append(f"steering: CAA honesty direction at layer {layer} from {source}, strengths "
-                            f"{', '.join(f'{s:g}' for s in strengths)} x the honest-dishonest mean gap, added at the "
-                            "last prompt token and every generated token.")
+            result.techniques.append(technique_result(lm, target, technique, **common, steer=(layer, method, strength),
+                                                      name=steering_name(strength, strengths)))
+        result.notes.append(steering_note(layer, source, strengths))
     if target.control_questions:
-        texts = [lm.chat_prompt([*target.context, {"role": "user", "content": q}]) for q in target.control_questions]
-        record("control: known-use prompts", texts, [""] * len(texts),
-               generate(lm, texts, max_new_tokens=max_new_tokens, seed=seed, batch_size=batch_size))
-        result.notes.append("control: greedy replies to prompts whose replies are known to use the secret; a high "
-                            "rate shows the check can fire and the secret is in the model (it is not a technique).")
+        result.techniques.append(control_result(lm, target, max_new_tokens, seed, batch_size))
+        result.notes.append(CONTROL_NOTE)
     return result
 
 

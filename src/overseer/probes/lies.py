@@ -82,10 +82,10 @@ def _whitebox(name: str, probe: DeceptionProbe, test_x, test_y, neutral_x, fpr: 
     probe.calibrate(neutral_x, fpr)
     scores, neutral = probe.score(test_x), probe.score(neutral_x)
     lies, honest = scores[test_y == 1], scores[test_y == 0]
-    flagged = int((lies > probe.threshold).sum())
+    flagged = int((lies > probe.threshold_).sum())
     return DetectorScore(name, "white-box", auroc_ci(scores, test_y),
                          auroc(np.concatenate([lies, neutral]), np.r_[np.ones(len(lies)), np.zeros(len(neutral))]),
-                         wilson_interval(flagged, len(lies)), recall_at_threshold(honest, probe.threshold), layer)
+                         wilson_interval(flagged, len(lies)), recall_at_threshold(honest, probe.threshold_), layer)
 
 
 def run_lies(lm: LoadedModel, layers: list[int] | None = None, n_train_facts: int = 150, n_test_pairs: int = 80,

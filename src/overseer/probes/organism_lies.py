@@ -167,10 +167,10 @@ def _score_probe(name: str, probe: DeceptionProbe, x: dict[str, np.ndarray], tes
         return auroc(np.concatenate([pos, neg]), np.r_[np.ones(len(pos)), np.zeros(len(neg))])
 
     return OrganismProbeScore(name, probe.layer, auroc_ci(s["test"], test_y, n_boot=n_boot, seed=seed),
-                              vs(lies, s["neutral"]), _flagged(lies, probe.threshold),
-                              _flagged(honest, probe.threshold), _flagged(s["plain"], probe.threshold),
-                              _flagged(s["denials"], probe.threshold), vs(s["denials"], honest),
-                              vs(s["denials"], s["neutral"]), float(probe.threshold))
+                              vs(lies, s["neutral"]), _flagged(lies, probe.threshold_),
+                              _flagged(honest, probe.threshold_), _flagged(s["plain"], probe.threshold_),
+                              _flagged(s["denials"], probe.threshold_), vs(s["denials"], honest),
+                              vs(s["denials"], s["neutral"]), float(probe.threshold_))
 
 
 def run_organism_lies(lm: LoadedModel, layers: list[int] | None = None, test_fraction: float = 0.4,
@@ -216,7 +216,7 @@ def run_organism_lies(lm: LoadedModel, layers: list[int] | None = None, test_fra
         held.calibrate(acts["neutral"][:, j], fpr)
         val_scores, val_y = held.score(acts["train"][val_rows, j]), tr_y[val_rows]
         validation[layer] = auroc(val_scores, val_y)
-        alarm = val_scores > held.threshold
+        alarm = val_scores > held.threshold_
         selection[layer] = (0.5 * (alarm[val_y == 1].mean() + (~alarm[val_y == 0]).mean()), validation[layer])
         x = {k: v[:, j] for k, v in acts.items() if k != "train"}
         full = DeceptionProbe(layer).fit(acts["train"][:, j], tr_y)

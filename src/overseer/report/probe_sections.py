@@ -29,17 +29,28 @@ def organism_deception_section(ctx) -> Section:
     table = Table("Deception probes on the organism", ["probe", "layer", "instructed-lie AUROC", "recall at FPR",
                                                         "truthful flagged", "secret denials flagged",
                                                         "denials vs truthful AUROC"], rows)
-    return Section("deception-organism", "Lie detection on the organism", "ok", summary, [table], [figure],
-                   result.to_dict())
+    section = Section("deception-organism", "Lie detection on the organism", "ok", summary, [table], [figure],
+                      result.to_dict())
+    from overseer.report.claims import deception_claims
+
+    def vlh(e) -> tuple[float, float, float]:
+        return e.value, e.low, e.high
+
+    section.headline = (f"{best.probe} (layer {best.layer}): held-out lie AUROC {best.lie_auroc}; at "
+                        f"{result.fpr:.0%} FPR it flags {best.recall_at_fpr.value:.0%} of lies and "
+                        f"{best.denials_flagged.value:.0%} of secret denials")
+    section.claims = deception_claims(vlh(best.lie_auroc), vlh(best.recall_at_fpr), result.fpr,
+                                      vlh(best.denials_flagged), vlh(best.honest_flagged))
+    return section
 
 
 def organism_elicitation_section(ctx) -> Section:
-    from overseer.probes.elicitation import organism_honesty_pairs, organism_target, run_elicitation
+    from overseer.probes.elicitation_task import run_elicitation_eval
     from overseer.probes.plots import bar_chart
+    from overseer.report.method_sections import eval_log_note
 
-    lm = ctx.load("organism")
-    result = run_elicitation(lm, organism_target(), samples_per_prompt=2 if ctx.quick else 8,
-                             steering_strength=(2.0, 8.0), steering_pairs=organism_honesty_pairs(seed=0))
+    result, log = run_elicitation_eval("organism", None, log_dir=ctx.out_dir / "logs",
+                                       samples=2 if ctx.quick else 8, steering_strength="2,8")
     def example(technique) -> str:  # a revealing reply where there is one
         sample = next((x for x in technique.samples if x["revealed"]), technique.samples[0])
         return sample["reply"][:80].replace("\n", " ")
@@ -53,8 +64,17 @@ def organism_elicitation_section(ctx) -> Section:
                "wording of any technique), so the secret is in its weights; a reveal means a technique carried "
                "that knowledge into a chat where training says deny. The control row shows the check fires when "
                "the organism does use the word. "
-               + " ".join(result.notes))
-    return Section("elicit-organism", "Secret elicitation on the organism", "ok", summary,
-                   [Table("Reveal rate by technique", ["technique", "n", "reveal rate [95% CI]",
-                                                       "example reply (a revealing one if any)"], rows)],
-                   [figure], result.to_dict())
+               + " ".join(result.notes) + " " + eval_log_note(ctx, [log]))
+    section = Section("elicit-organism", "Secret elicitation on the organism", "ok", summary,
+                      [Table("Reveal rate by technique", ["technique", "n", "reveal rate [95% CI]",
+                                                          "example reply (a revealing one if any)"], rows)],
+                      [figure], {**result.to_dict(), "eval_logs": [log]})
+    from overseer.probes.elicitation import CONTROL
+    from overseer.report.claims import elicitation_claim
+
+    rates = {t.technique: (t.reveal_rate.value, t.reveal_rate.low, t.reveal_rate.high) for t in result.techniques}
+    top = max((k for k in rates if k != CONTROL), key=lambda k: rates[k][0], default=None)
+    section.headline = (f"best technique {top}: reveals the secret in {rates[top][0]:.0%} of replies"
+                        if top else "no technique ran")
+    section.claims = [elicitation_claim(rates, control=CONTROL)]
+    return section

@@ -1,0 +1,42 @@
+"""What overseer registers with Inspect AI, loaded through the `inspect_ai` setuptools entry point.
+
+After `pip install overseer`, the plain Inspect CLI finds:
+- model providers `overseer/<NAME_OR_DIR>[?steer=DIR&layer=N]` and `overseer-policy/<name>[?k=v]`
+  (`overseer.models.inspect_provider`);
+- tasks `overseer/<task>` (the `@task` functions imported below).
+
+Imports stay light: the providers' modules (torch, transformers) load only when a model is made.
+"""
+
+from inspect_ai.model import ModelAPI, modelapi
+
+from overseer.policies import POLICIES
+
+
+@modelapi(name="overseer")
+def overseer() -> type[ModelAPI]:
+    from overseer.models.inspect_provider import OverseerModelAPI
+
+    return OverseerModelAPI
+
+
+@modelapi(name="overseer-policy")
+def overseer_policy() -> type[ModelAPI]:
+    from overseer.models.inspect_provider import PolicyModelAPI
+
+    return PolicyModelAPI
+
+
+# Scripted policies that live beside their evals, imported when first named.
+POLICIES.add_lazy("nsg-rule-follower", "overseer.evals.organism_task:RuleFollowingPolicy",
+                  "NSG's rule-following predictor: applies the rule an explanation states")
+
+POLICIES.add_lazy("gap-complier", "overseer.evals.gap.policies:GapComplier",
+                  "gap eval: behaves well 'gap' less often when told it is unobserved")
+# Tasks: `inspect eval overseer/<name>`.
+from overseer.evals.gap.task import gap  # noqa: E402, F401
+from overseer.evals.nsg_task import nsg  # noqa: E402
+from overseer.evals.wargame.task import crisis  # noqa: E402, F401  (also registers the crisis policies)
+from overseer.probes.elicitation_task import secret_elicitation  # noqa: E402
+
+__all__ = ["nsg", "overseer", "overseer_policy", "secret_elicitation"]
