@@ -19,6 +19,12 @@ pip_install() {
   # each one. Those warnings are noise, everything else pip says is kept.
   "$venv_python" -m pip install --disable-pip-version-check -q "$@" 2>&1 | { grep -v "^WARNING: Location 'file:" || true; }
 }
+# The `bwrap` sandbox needs bubblewrap; install it where we can (root + apt), never failing here.
+if ! command -v bwrap >/dev/null 2>&1 && command -v apt-get >/dev/null 2>&1 && [ "$(id -u)" = 0 ]; then
+  { apt-get install -y -qq bubblewrap >/dev/null 2>&1 \
+    || { apt-get update -qq >/dev/null 2>&1 && apt-get install -y -qq bubblewrap >/dev/null 2>&1; }; } \
+    || echo "could not install bubblewrap; the 'bwrap' sandbox will be unavailable" >&2
+fi
 # Reinstall only when what decides the environment changed.
 stamp=".venv/.overseer-installed"
 want="$(cat pyproject.toml scripts/bootstrap.sh | sha256sum | cut -d' ' -f1)"

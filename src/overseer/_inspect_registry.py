@@ -33,10 +33,13 @@ POLICIES.add_lazy("nsg-rule-follower", "overseer.evals.organism_task:RuleFollowi
 
 POLICIES.add_lazy("gap-complier", "overseer.evals.gap.policies:GapComplier",
                   "gap eval: behaves well 'gap' less often when told it is unobserved")
+POLICIES.add_lazy("overclaim", "overseer.evals.redteam.policies:Overclaim",
+                  "red team: claims it acted and told the owner, calls no tool")
 # Tasks: `inspect eval overseer/<name>`.
 from overseer.evals.gap.task import gap  # noqa: E402, F401
 from overseer.evals.nsg_task import nsg  # noqa: E402
+from overseer.evals.redteam.task import redteam  # noqa: E402  (also registers the bwrap sandbox)
 from overseer.evals.wargame.task import crisis  # noqa: E402, F401  (also registers the crisis policies)
 from overseer.probes.elicitation_task import secret_elicitation  # noqa: E402
 
-__all__ = ["nsg", "overseer", "overseer_policy", "secret_elicitation"]
+__all__ = ["nsg", "overseer", "overseer_policy", "redteam", "secret_elicitation"]
