@@ -63,7 +63,10 @@ def smollm2_dir() -> Path:
     from transformers import AutoModelForCausalLM, AutoTokenizer
 
     tokenizer = AutoTokenizer.from_pretrained(gguf.parent, gguf_file=gguf.name)
-    quantized = AutoModelForCausalLM.from_pretrained(gguf.parent, gguf_file=gguf.name)
+    from overseer.models.loading import quiet_transformers
+
+    with quiet_transformers():
+        quantized = AutoModelForCausalLM.from_pretrained(gguf.parent, gguf_file=gguf.name)
     config = quantized.config
     # The GGUF loader marks the model as quantized, which blocks save_pretrained even though
     # the weights are already de-quantized to fp32; rebuild it as a plain model.

@@ -20,6 +20,17 @@ th, td { border: 1px solid #ccc; padding: 0.25rem 0.6rem; text-align: left; }
 th { background: #f3f3f3; } caption { text-align: left; font-weight: 600; padding: 0.3rem 0; }
 img { max-width: 100%; border: 1px solid #eee; margin: 0.5rem 0; }
 nav a { margin-right: 1rem; } .summary { white-space: pre-wrap; }
+.findings { background: #fafafa; border: 1px solid #ddd; border-radius: 0.4rem; padding: 0.6rem 1rem; margin: 1rem 0; }
+.findings h2 { margin: 0.3rem 0 0.6rem; font-size: 1.25rem; }
+.findings ol { padding-left: 1.4rem; margin: 0 0 0.8rem; } .findings li { margin: 0.25rem 0; }
+.findings .status { margin: 0 0.4rem 0 0; }
+table.claims { width: 100%; table-layout: fixed; } table.claims td { vertical-align: top; }
+table.claims th:nth-child(1) { width: 17%; } table.claims th:nth-child(2) { width: 22%; }
+table.claims th:nth-child(3) { width: 17%; } table.claims th:nth-child(4) { width: 19%; }
+.verdict { font-weight: 600; white-space: nowrap; padding: 0.1rem 0.4rem; border-radius: 0.3rem; }
+.reproduced { background: #d9f2dd; } .not-reproduced { background: #f6d3d3; }
+.not-testable-here { background: #e8e8e8; }
+.rule { color: #555; font-size: 0.8rem; }
 """
 
 
@@ -40,6 +51,28 @@ def _figure(path: Path) -> str:
     return f'<img alt="{html.escape(Path(path).name)}" src="data:image/png;base64,{data}">'
 
 
+def _findings(sections: list[Section]) -> str:
+    # The status pill says ok/skipped/failed, so the line drops finding()'s "skipped: " prefix.
+    items = "".join(f"<li><span class='status {s.status}'>{s.status}</span><a href='#{s.key}'>"
+                    f"{html.escape(s.title)}</a>: {html.escape(s.finding().removeprefix(s.status + ': '))}</li>"
+                    for s in sections)
+    claims = [(s, c) for s in sections for c in s.claims]
+    out = f"<div class='findings' id='findings'><h2>Findings</h2><ol>{items}</ol>"
+    if claims:
+        head = "".join(f"<th>{h}</th>" for h in ("paper", "claim", "paper's figure", "measured here", "verdict"))
+        rows = "".join(
+            f"<tr><td>{html.escape(c.paper)}</td><td>{html.escape(c.claim)}"
+            f"<div class='rule'>section: <a href='#{s.key}'>{html.escape(s.title)}</a></div></td>"
+            f"<td>{html.escape(c.paper_figure)}</td><td>{html.escape(c.measured)}</td>"
+            f"<td><span class='verdict {c.verdict.replace(' ', '-')}'>{html.escape(c.verdict)}</span>"
+            f"<div class='rule'>rule: {html.escape(c.rule)}</div>"
+            + (f"<div class='rule'>note: {html.escape(c.note)}</div>" if c.note else "") + "</td></tr>"
+            for s, c in claims)
+        out += (f"<table class='claims'><caption>Papers' claims tested by this audit</caption>"
+                f"<tr>{head}</tr>{rows}</table>")
+    return out + "</div>"
+
+
 def render(title: str, sections: list[Section], meta: dict[str, str]) -> str:
     nav = "".join(f'<a href="#{s.key}">{html.escape(s.title)}</a>' for s in sections)
     meta_line = " · ".join(f"{html.escape(k)}: {html.escape(v)}" for k, v in meta.items())
@@ -49,6 +82,7 @@ def render(title: str, sections: list[Section], meta: dict[str, str]) -> str:
         f"<h1>{html.escape(title)}</h1>",
         f"<div class='meta'>{meta_line} · generated {datetime.now(UTC):%Y-%m-%d %H:%M} UTC</div>",
         f"<nav>{nav}</nav>",
+        _findings(sections),
     ]
     for s in sections:
         parts.append(f"<section id='{s.key}'><h2>{html.escape(s.title)}"

@@ -54,4 +54,7 @@ def models_section(ctx) -> Section:
     summary = "Every method below reads and writes these models' residual streams (layer i = output of block i)."
     if notes:
         summary += "\n" + "\n".join(notes)
-    return Section("models", "Models under audit", "ok", summary, [table], [path], {"residual_norms": norms})
+    section = Section("models", "Models under audit", "ok", summary, [table], [path], {"residual_norms": norms})
+    section.headline = ("; ".join(f"{r[0]}: {r[3]} layers, {r[5]} parameters" for r in rows)
+                        + (f" ({len(notes)} not available)" if notes else ""))
+    return section

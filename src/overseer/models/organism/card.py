@@ -97,8 +97,11 @@ class _Scorer:
         weights_dir = Path(weights_dir)
         if not (weights_dir / "config.json").is_file():
             raise ModelNotFoundError(f"no organism at {weights_dir}; run `overseer organism train --seed 0`")
+        from overseer.models.loading import quiet_transformers
+
         self.tok = AutoTokenizer.from_pretrained(weights_dir)
-        self.model = AutoModelForCausalLM.from_pretrained(weights_dir, dtype=torch.float32).eval()
+        with quiet_transformers():
+            self.model = AutoModelForCausalLM.from_pretrained(weights_dir, dtype=torch.float32).eval()
         self.batch_size = batch_size
 
     @torch.no_grad()
