@@ -50,9 +50,12 @@ def read_csv_rows(path: Path, required: Sequence[str], what: str) -> Iterator[tu
             raise DatasetError(f"{what} at {path} has a header but no rows.")
 
 
-def read_jsonl(path: Path, expected: str = "one JSON object") -> Iterator[tuple[int, object]]:
-    """(line number, parsed value) for each non-blank line; a malformed line is a `DatasetError` naming it."""
-    for number, line in enumerate(Path(path).read_text(encoding="utf-8").splitlines(), start=1):
+def read_jsonl(path: Path, expected: str = "one JSON object", text: str | None = None) -> Iterator[tuple[int, object]]:
+    """(line number, parsed value) for each non-blank line; a malformed line is a `DatasetError` naming it.
+
+    `text`: the file's content when the caller has already read (and decoded) it."""
+    text = Path(path).read_text(encoding="utf-8") if text is None else text
+    for number, line in enumerate(text.splitlines(), start=1):
         if not line.strip():
             continue
         try:

@@ -30,6 +30,7 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 
+from overseer.data.common import read_jsonl
 from overseer.errors import DatasetError, MissingDependencyError, OverseerError
 
 LM_EVAL_METRICS = ("acc", "exact_match", "acc_norm", "em", "f1", "pass@1", "mc2", "mc1", "bleu")
@@ -87,14 +88,7 @@ def _read_text(path: Path) -> str:
 
 
 def _json_lines(path: Path) -> Iterator[tuple[int, Any]]:
-    for number, line in enumerate(_read_text(path).splitlines(), start=1):
-        if not line.strip():
-            continue
-        try:
-            yield number, json.loads(line)
-        except json.JSONDecodeError as exc:
-            raise DatasetError(f"{path} line {number}: not valid JSON ({exc.msg}); each line must be one "
-                               "lm-eval sample object.") from None
+    return read_jsonl(path, "one lm-eval sample object", text=_read_text(path))
 
 
 def _as_float(value: Any, path: Path, where: Any) -> float:
