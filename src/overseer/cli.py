@@ -20,10 +20,13 @@ app.add_typer(models_app, name="models")
 
 def _register_subcommands() -> None:
     from overseer.estimation.cli import app as estimate_app
-    from overseer.evals.cli import jagged_app, nsg_app, serve
+    from overseer.evals.cli import jagged_app, nsg_app
+    from overseer.evals.gap.cli import app as gap_app
+    from overseer.evals.redteam.cli import app as redteam_app
     from overseer.models.organism.cli import app as organism_app
     from overseer.probes.cli import app as probe_app
     from overseer.probes.cli import elicit_app
+    from overseer.serve.cli import serve
     from overseer.steering.cli import app as steer_app
 
     app.add_typer(steer_app, name="steer")
@@ -33,7 +36,18 @@ def _register_subcommands() -> None:
     app.add_typer(organism_app, name="organism")
     app.add_typer(nsg_app, name="nsg")
     app.add_typer(jagged_app, name="jagged")
+    app.add_typer(gap_app, name="gap")
+    app.add_typer(redteam_app, name="redteam")
+    from overseer.evals.wargame.cli import app as wargame_app
+
+    app.add_typer(wargame_app, name="wargame")
     app.command("serve", help="Serve a local (optionally steered) model as an OpenAI-compatible endpoint.")(serve)
+    from overseer.evals.sweep_cli import sweep
+
+    app.command("sweep", help="Run Inspect tasks over several models (resumable); feeds `jagged profile`.")(sweep)
+    from overseer.nla.cli import app as nla_app
+
+    app.add_typer(nla_app, name="nla")
 
 
 _register_subcommands()
@@ -87,12 +101,11 @@ def audit(
 ) -> None:
     """Run every landed method on the model and the organism; write report.html and audit.json."""
     from overseer.report.audit import run_audit
+    from overseer.report.terminal import SectionProgress
 
-    def show(section) -> None:
-        colour = {"ok": "green", "skipped": "yellow", "failed": "red"}[section.status]
-        console.print(f"[{colour}]{section.status:>7}[/] {section.title} ({section.seconds:.0f} s)")
-
-    result = run_audit(model=model, out_dir=out, only=only, quick=not full, on_section=show)
+    with SectionProgress(console) as progress:
+        result = run_audit(model=model, out_dir=out, only=only, quick=not full, on_start=progress.start,
+                           on_section=progress.done)
     console.print(f"report: {result.report}")
     if result.failed:
         err_console.print(f"[bold red]{len(result.failed)} section(s) failed[/]; "

@@ -16,6 +16,7 @@ from pathlib import Path
 from typing import Any
 
 from overseer.errors import InvalidInputError, OverseerError
+from overseer.registry import Registry
 from overseer.report.html import render
 from overseer.report.sections import Section
 from overseer.runs import run_dir
@@ -50,25 +51,38 @@ class SectionSpec:
     run: SectionFn
 
 
-def _registry() -> list[SectionSpec]:
-    from overseer.report import method_sections, model_sections, probe_sections, steering_sections
+# key -> section function (ctx -> Section), in report order; the help text is the section's title.
+SECTIONS: Registry[SectionFn] = Registry("audit section")
+SECTIONS.add_lazy("models", "overseer.report.model_sections:models_section", "Models under audit")
+SECTIONS.add_lazy("organism-card", "overseer.report.method_sections:organism_card_section", "The organism's card")
+SECTIONS.add_lazy("steer-organism", "overseer.report.steering_sections:organism_sentiment_section",
+                  "Steering the organism (ground truth)")
+SECTIONS.add_lazy("steer-truthfulqa", "overseer.report.steering_sections:truthfulqa_section",
+                  "Steering on TruthfulQA")
+SECTIONS.add_lazy("truth-probes", "overseer.report.method_sections:truth_probe_section", "Truth probes")
+SECTIONS.add_lazy("deception-organism", "overseer.report.probe_sections:organism_deception_section",
+                  "Lie detection on the organism")
+SECTIONS.add_lazy("elicit-organism", "overseer.report.probe_sections:organism_elicitation_section",
+                  "Secret elicitation on the organism")
+SECTIONS.add_lazy("nsg-organism", "overseer.report.method_sections:nsg_organism_section",
+                  "Faithfulness of self-explanations (NSG, organism)")
+SECTIONS.add_lazy("nsg-model", "overseer.report.method_sections:nsg_model_section",
+                  "Faithfulness of self-explanations (NSG, audited model)")
+SECTIONS.add_lazy("gap", "overseer.report.gap_sections:gap_section", "Observed vs unobserved behaviour")
+SECTIONS.add_lazy("redteam", "overseer.report.redteam_sections:redteam_section",
+                  "Agent red-teaming (sandboxed world)")
+SECTIONS.add_lazy("wargame", "overseer.report.wargame_sections:wargame_section", "Nuclear-crisis wargame")
+SECTIONS.add_lazy("estimation", "overseer.report.method_sections:estimation_section", "Mechanistic estimation")
+SECTIONS.add_lazy("nla", "overseer.report.nla_sections:nla_section", "Natural-language autoencoder (organism)")
 
-    return [
-        SectionSpec("models", "Models under audit", model_sections.models_section),
-        SectionSpec("organism-card", "The organism's card", method_sections.organism_card_section),
-        SectionSpec("steer-organism", "Steering the organism (ground truth)",
-                    steering_sections.organism_sentiment_section),
-        SectionSpec("steer-truthfulqa", "Steering on TruthfulQA", steering_sections.truthfulqa_section),
-        SectionSpec("truth-probes", "Truth probes", method_sections.truth_probe_section),
-        SectionSpec("deception-organism", "Lie detection on the organism", probe_sections.organism_deception_section),
-        SectionSpec("elicit-organism", "Secret elicitation on the organism",
-                    probe_sections.organism_elicitation_section),
-        SectionSpec("nsg-organism", "Faithfulness of self-explanations (NSG, organism)",
-                    method_sections.nsg_organism_section),
-        SectionSpec("nsg-model", "Faithfulness of self-explanations (NSG, audited model)",
-                    method_sections.nsg_model_section),
-        SectionSpec("estimation", "Mechanistic estimation", method_sections.estimation_section),
-    ]
+
+def _registry() -> list[SectionSpec]:
+    """The sections to run, in order; each imports its module only when it runs."""
+    return [SectionSpec(key, SECTIONS.help(key), _lazy(key)) for key in SECTIONS]
+
+
+def _lazy(key: str) -> SectionFn:
+    return lambda ctx: SECTIONS.get(key)(ctx)
 
 
 @dataclass
@@ -90,7 +104,9 @@ def section_keys() -> list[str]:
 
 
 def run_audit(model: str = "smollm2", out_dir: Path | None = None, only: list[str] | None = None,
-              quick: bool = True, on_section: Callable[[Section], None] | None = None) -> AuditResult:
+              quick: bool = True, on_section: Callable[[Section], None] | None = None,
+              on_start: Callable[[str, str], None] | None = None) -> AuditResult:
+    """Run the sections in order; `on_start(key, title)` is called as each begins, `on_section` as it ends."""
     specs = _registry()
     if only:
         unknown = sorted(set(only) - {s.key for s in specs})
@@ -102,6 +118,8 @@ def run_audit(model: str = "smollm2", out_dir: Path | None = None, only: list[st
     sections: list[Section] = []
     for spec in specs:
         start = time.perf_counter()
+        if on_start is not None:
+            on_start(spec.key, spec.title)
         try:
             section = spec.run(ctx)
         except OverseerError as exc:
