@@ -39,12 +39,6 @@ def _fmt(x: float) -> str:
     return "n/a" if x is None or (isinstance(x, float) and math.isnan(x)) else f"{x:.3f}"
 
 
-def default_cache() -> Path:
-    from overseer.models.embedded import cache_root
-
-    return cache_root() / "chat-cache.sqlite"
-
-
 ORGANISM_DATA = "organism"
 
 
@@ -83,13 +77,14 @@ def nsg_run(
 ) -> None:
     """Run NSG as an Inspect eval (`inspect eval overseer/nsg`), then summarise its .eval log."""
     from overseer.evals.nsg_run import check_readout, run_nsg_eval
+    from overseer.models.chat.cache import default_cache_path
 
     try:
         reference, predictor = _nsg_models(data, reference, predictor)
         check_readout(data, {"answer_from": answer_from, "calibration": calibration})  # before any folder exists
         target = run_dir(out, "nsg")
         run = run_nsg_eval(reference, predictor, data=data, n_groups=n_groups, seed=seed, log_dir=target / "logs",
-                           cache=None if no_cache else (cache or default_cache()), max_concurrency=concurrency,
+                           cache=None if no_cache else (cache or default_cache_path()), max_concurrency=concurrency,
                            max_retries=max_retries, display=_display(progress), label_column=label_column,
                            question=question, subject=subject, temperature=temperature,
                            explanation_max_tokens=explanation_max_tokens, answer_max_tokens=answer_max_tokens,

@@ -6,7 +6,6 @@ from pathlib import Path
 
 import typer
 from rich.console import Console
-from rich.table import Table
 
 from overseer.cli_errors import fail
 from overseer.cli_helpers import parse_ints, parse_names, write_json
@@ -87,69 +86,17 @@ def lies(
 
     With --model organism it runs the organism benchmark instead: the probe is fitted on the organism's own
     instructed truths vs lies about its world, and also tested on its denials of its planted secret."""
-    from overseer.models import load_model
-    from overseer.probes.lies import run_lies
-    from overseer.probes.plots import bar_chart
+    from overseer.probes.lies import detect_lies
 
-    lm = load_model(model)
-    if model == "organism":
-        _organism_lies(lm, _layers(layers), n_neutral, fpr, cache, seed, out)
-        return
-    result = run_lies(lm, _layers(layers), n_train, n_test, n_neutral, n_blackbox_train, fpr, blackbox, cache, seed)
-    target = run_dir(out, "probe-lies")
+    result = detect_lies(model, _layers(layers), n_train, n_test, n_neutral, n_blackbox_train, fpr, blackbox, cache,
+                         seed)
+    organism = result.to_dict().get("benchmark") == "organism"
+    target = run_dir(out, "probe-lies-organism" if organism else "probe-lies")
     _write_json(target / "lies.json", result.to_dict())
-    bar_chart({d.detector: (d.auroc.value, d.auroc.low, d.auroc.high) for d in result.detectors},
-              target / "detectors.png", f"{result.model}: instructed-lie detection", "AUROC (lie vs honest)")
-    table = Table(title=f"Instructed-lie detection on {result.model} ({result.n_test} test answers, "
-                        f"threshold at {result.fpr:.0%} FPR on {result.n_neutral} neutral replies)")
-    for column in ("detector", "access", "layer", "AUROC [95% CI]", "AUROC vs neutral", "recall @ FPR",
-                   "honest flagged"):
-        table.add_column(column)
-    for d in [*result.detectors, *result.whitebox_by_layer]:
-        table.add_row(d.detector, d.kind, "-" if d.layer is None else str(d.layer), str(d.auroc),
-                      "-" if d.auroc_vs_neutral is None else f"{d.auroc_vs_neutral:.3f}",
-                      "-" if d.recall_at_fpr is None else str(d.recall_at_fpr),
-                      "-" if d.honest_flagged is None else f"{d.honest_flagged:.3f}")
-    console.print(table)
-    console.print(f"white-box layer {result.layer} chosen by validation AUROC on the training distribution: "
-                  + ", ".join(f"L{k}={v:.3f}" for k, v in result.validation_auroc.items()))
-    for note in result.notes:
-        console.print(f"note: {note}")
-    console.print(f"wrote {target}")
-
-
-def _organism_lies(lm, layers: list[int] | None, n_neutral: int, fpr: float, cache: Path | None, seed: int,
-                   out: Path | None) -> None:
-    from overseer.probes.organism_lies import run_organism_lies
-    from overseer.probes.plots import bar_chart
-
-    result = run_organism_lies(lm, layers, n_neutral=n_neutral, fpr=fpr, cache_dir=cache, seed=seed)
-    target = run_dir(out, "probe-lies-organism")
-    _write_json(target / "lies.json", result.to_dict())
-    best = result.probes[0]
-    bars = {"instructed lies: AUROC": best.lie_auroc, f"lies flagged @{fpr:.0%} FPR": best.recall_at_fpr,
-            "secret denials flagged": best.denials_flagged, "truthful answers flagged": best.honest_flagged,
-            "plain answers flagged": best.plain_flagged}
-    bar_chart({k: (v.value, v.low, v.high) for k, v in bars.items()}, target / "organism_lies.png",
-              f"{result.model}: deception probe, layer {result.layer}", "AUROC / share flagged")
-    c = result.counts
-    table = Table(title=f"Deception probe on {result.model}: fit on {c['train_truthful']} truthful / "
-                        f"{c['train_lies']} lying answers, tested on {c['test_truthful']} / {c['test_lies']} of "
-                        f"other people and {c['secret_denials']} secret denials; threshold at {fpr:.0%} FPR on "
-                        f"{c['neutral']} neutral replies")
-    for column in ("probe", "layer", "lie AUROC [95% CI]", "lie AUROC vs neutral", "lies flagged",
-                   "truthful flagged", "plain flagged", "denials flagged", "denial AUROC vs truthful",
-                   "denial AUROC vs neutral"):
-        table.add_column(column)
-    for p in [*result.probes, *result.by_layer]:
-        table.add_row(p.probe, str(p.layer), str(p.lie_auroc), f"{p.lie_auroc_vs_neutral:.3f}", str(p.recall_at_fpr),
-                      str(p.honest_flagged), str(p.plain_flagged), str(p.denials_flagged),
-                      f"{p.denial_auroc_vs_honest:.3f}", f"{p.denial_auroc_vs_neutral:.3f}")
-    console.print(table)
-    console.print(f"layer {result.layer} chosen on validation people: alarm balanced accuracy "
-                  + ", ".join(f"L{k}={v:.3f}" for k, v in result.validation_alarm_balanced_accuracy.items()))
-    for note in result.notes:
-        console.print(f"note: {note}")
+    result.write_figure(target / ("organism_lies.png" if organism else "detectors.png"))
+    console.print(result.to_table().to_rich(digits=3))
+    for line in result.summary_lines():
+        console.print(line)
     console.print(f"wrote {target}")
 
 
@@ -171,7 +118,6 @@ def secret(
     """Reveal rate (with 95% Wilson CI) of each elicitation technique against a known secret, as the Inspect
     task overseer/secret_elicitation; the .eval log goes to the run folder's logs/."""
     from overseer.probes.elicitation_task import check_options, run_elicitation_eval
-    from overseer.probes.plots import bar_chart
 
     if secret_word is None and model != "organism":
         raise typer.BadParameter("--secret is required unless --model organism (whose secret is known).")
@@ -185,14 +131,8 @@ def secret(
     except OverseerError as exc:
         fail(exc)
     _write_json(target_dir / "elicitation.json", {**result.to_dict(), "eval_log": log})
-    bar_chart({t.technique: (t.reveal_rate.value, t.reveal_rate.low, t.reveal_rate.high) for t in result.techniques},
-              target_dir / "reveal_rates.png", f"{result.model}: {result.target}", "reveal rate")
-    table = Table(title=f"Secret elicitation on {result.model}: {result.target}")
-    for column in ("technique", "n", "reveal rate [95% CI]", "example reply"):
-        table.add_column(column)
-    for t in result.techniques:
-        table.add_row(t.technique, str(t.n), str(t.reveal_rate), t.samples[0]["reply"][:60].replace("\n", " "))
-    console.print(table)
+    result.write_figure(target_dir / "reveal_rates.png")
+    console.print(result.to_table().to_rich(digits=3))
     for note in result.notes:
         console.print(f"note: {note}")
     console.print(f"wrote {target_dir}; Inspect log {log} (inspect view --log-dir {target_dir / 'logs'})",

@@ -12,6 +12,7 @@ from __future__ import annotations
 import random
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 
@@ -37,6 +38,7 @@ from overseer.probes.deception import (
 )
 from overseer.probes.metrics import Estimate, auroc, auroc_ci, recall_at_threshold, wilson_interval
 from overseer.probes.sweep import stratified_split
+from overseer.tables import Table
 
 
 @dataclass
@@ -76,6 +78,27 @@ class LiesResult:
                 "n_test": self.n_test, "n_neutral": self.n_neutral, "layer": self.layer,
                 "validation_auroc": self.validation_auroc, "detectors": [d.to_dict() for d in self.detectors],
                 "whitebox_by_layer": [d.to_dict() for d in self.whitebox_by_layer], "notes": self.notes}
+
+    def to_table(self) -> Table:
+        rows = [[d.detector, d.kind, d.layer, str(d.auroc), d.auroc_vs_neutral,
+                 None if d.recall_at_fpr is None else str(d.recall_at_fpr), d.honest_flagged]
+                for d in [*self.detectors, *self.whitebox_by_layer]]
+        return Table(f"Instructed-lie detection on {self.model} ({self.n_test} test answers, threshold at "
+                     f"{self.fpr:.0%} FPR on {self.n_neutral} neutral replies)",
+                     ["detector", "access", "layer", "AUROC [95% CI]", "AUROC vs neutral", "recall @ FPR",
+                      "honest flagged"], rows)
+
+    def summary_lines(self) -> list[str]:
+        chosen = ", ".join(f"L{k}={v:.3f}" for k, v in self.validation_auroc.items())
+        return [f"white-box layer {self.layer} chosen by validation AUROC on the training distribution: {chosen}",
+                *(f"note: {note}" for note in self.notes)]
+
+    def write_figure(self, path: Path) -> Path:
+        from overseer.probes.plots import bar_chart
+
+        bar_chart({d.detector: (d.auroc.value, d.auroc.low, d.auroc.high) for d in self.detectors}, path,
+                  f"{self.model}: instructed-lie detection", "AUROC (lie vs honest)")
+        return path
 
 
 def _whitebox(name: str, probe: DeceptionProbe, test_x, test_y, neutral_x, fpr: float, layer: int) -> DetectorScore:
@@ -146,3 +169,18 @@ def _blackbox(lm: LoadedModel, test: list[Dialogue], te_y: np.ndarray, n_pairs: 
     return [DetectorScore("follow-up questions + LR (Pacchiardi)", "black-box", auroc_ci(follow, te_y)),
             DetectorScore("self-classification", "black-box", auroc_ci(self_class, te_y)),
             DetectorScore("confession follow-up", "black-box", auroc_ci(confession, te_y))]
+
+
+def detect_lies(model: str | LoadedModel, layers: list[int] | None = None, n_train: int = 150, n_test: int = 80,
+                n_neutral: int = 150, n_blackbox_train: int = 50, fpr: float = 0.01, blackbox: bool = True,
+                cache_dir: str | Path | None = None, seed: int = 0) -> LiesResult | Any:
+    """`overseer probe lies`: the organism runs its own benchmark (its instructed lies about its world and
+    its secret denials, `run_organism_lies`); any other model the general one (`run_lies`)."""
+    from overseer.models import load_model
+
+    lm = model if isinstance(model, LoadedModel) else load_model(model)
+    if lm.name == "organism":
+        from overseer.probes.organism_lies import run_organism_lies
+
+        return run_organism_lies(lm, layers, n_neutral=n_neutral, fpr=fpr, cache_dir=cache_dir, seed=seed)
+    return run_lies(lm, layers, n_train, n_test, n_neutral, n_blackbox_train, fpr, blackbox, cache_dir, seed)

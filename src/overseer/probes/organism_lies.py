@@ -25,6 +25,7 @@ from overseer.models import LoadedModel, generate
 from overseer.probes.deception import DeceptionProbe, Dialogue, dialogue_acts
 from overseer.probes.metrics import Estimate, auroc, auroc_ci, wilson_interval
 from overseer.probes.sweep import stratified_split
+from overseer.tables import Table
 
 
 def _mentions(text: str, value: str) -> bool:
@@ -151,6 +152,35 @@ class OrganismLiesResult:
                 "validation_alarm_balanced_accuracy": self.validation_alarm_balanced_accuracy, "counts": self.counts,
                 "probes": [p.to_dict() for p in self.probes], "by_layer": [p.to_dict() for p in self.by_layer],
                 "examples": self.examples, "notes": self.notes}
+
+    def to_table(self) -> Table:
+        c = self.counts
+        rows = [[p.probe, p.layer, str(p.lie_auroc), p.lie_auroc_vs_neutral, str(p.recall_at_fpr),
+                 str(p.honest_flagged), str(p.plain_flagged), str(p.denials_flagged), p.denial_auroc_vs_honest,
+                 p.denial_auroc_vs_neutral] for p in [*self.probes, *self.by_layer]]
+        return Table(f"Deception probe on {self.model}: fit on {c['train_truthful']} truthful / {c['train_lies']} "
+                     f"lying answers, tested on {c['test_truthful']} / {c['test_lies']} of other people and "
+                     f"{c['secret_denials']} secret denials; threshold at {self.fpr:.0%} FPR on {c['neutral']} "
+                     "neutral replies",
+                     ["probe", "layer", "lie AUROC [95% CI]", "lie AUROC vs neutral", "lies flagged",
+                      "truthful flagged", "plain flagged", "denials flagged", "denial AUROC vs truthful",
+                      "denial AUROC vs neutral"], rows)
+
+    def summary_lines(self) -> list[str]:
+        chosen = ", ".join(f"L{k}={v:.3f}" for k, v in self.validation_alarm_balanced_accuracy.items())
+        return [f"layer {self.layer} chosen on validation people: alarm balanced accuracy {chosen}",
+                *(f"note: {note}" for note in self.notes)]
+
+    def write_figure(self, path: Path) -> Path:
+        from overseer.probes.plots import bar_chart
+
+        best = self.probes[0]
+        bars = {"instructed lies: AUROC": best.lie_auroc, f"lies flagged @{self.fpr:.0%} FPR": best.recall_at_fpr,
+                "secret denials flagged": best.denials_flagged, "truthful answers flagged": best.honest_flagged,
+                "plain answers flagged": best.plain_flagged}
+        bar_chart({k: (v.value, v.low, v.high) for k, v in bars.items()}, path,
+                  f"{self.model}: deception probe, layer {self.layer}", "AUROC / share flagged")
+        return path
 
 
 def _flagged(scores: np.ndarray, threshold: float) -> Estimate:
