@@ -177,22 +177,9 @@ async def run_nsg_async(
     Three phases: the reference's answers on every case; its self-explanations of the centre cases;
     every predictor's guesses with and without them. A calibrated readout reads each phase's
     answers as one batch."""
-    if not dataset.groups:
-        raise InvalidInputError("the dataset has no counterfactual groups.")
-    if not predictors:
-        raise InvalidInputError("pass at least one predictor model.")
-    names = [p.spec for p in predictors]
-    if len(set(names)) != len(names):
-        raise InvalidInputError(f"predictors must be distinct, got {names}.")
     protocol = protocol or ConstrainedProtocol()
     readout = readout or AnswerReadout()
-    if readout.uses_logprobs:
-        if protocol.inline:
-            raise InvalidInputError(f"the {protocol.name} protocol answers inside a long reply; log-probability "
-                                    "answers need a protocol that asks for the answer alone (constrained).")
-        lacking = [m.spec for m in [reference, *predictors] if not m.supports_logprobs]
-        if lacking:
-            raise InvalidInputError(f"{', '.join(lacking)} cannot return log-probabilities; read answers from text.")
+    names = _check_run(dataset, reference, predictors, protocol, readout)
     task, groups = dataset.task, dataset.groups
     n_cf = sum(len(g.counterfactuals) for g in groups)
     centre_requests = 1 if protocol.inline else 2
@@ -262,14 +249,42 @@ async def run_nsg_async(
     finally:
         tracker.close()
 
-    records = []
-    for k, (i, cf, ref) in enumerate(scored):
-        for name in names:
-            (with_replies, with_read), (without_replies, without_read) = guesses[name, True], guesses[name, False]
-            records.append(NSGRecord(
-                groups[i].group_id, cf.case_id, name, ref.answer, with_read[k].answer, without_read[k].answer,
-                with_replies[k].text, without_replies[k].text, ref.scores, with_read[k].scores,
-                without_read[k].scores))
+    records = [NSGRecord(groups[i].group_id, cf.case_id, name, ref.answer, guesses[name, True][1][k].answer,
+                         guesses[name, False][1][k].answer, guesses[name, True][0][k].text,
+                         guesses[name, False][0][k].text, ref.scores, guesses[name, True][1][k].scores,
+                         guesses[name, False][1][k].scores)
+               for k, (i, cf, ref) in enumerate(scored) for name in names]
+    settings = {"explanation_max_tokens": explanation_max_tokens, "answer_max_tokens": answer_max_tokens,
+                "temperature": temperature, "seed": seed, "n_boot": n_boot, "protocol": protocol.to_dict(),
+                "readout": readout.to_dict(), "supplied_explanations": explanations is not None}
+    return _assemble(task, groups, reference, names, records, explained, answers, cf_read, n_cf, n_boot,
+                     readout, settings)
+
+
+def _check_run(dataset: NSGDataset, reference: ChatModel, predictors: Sequence[ChatModel],
+               protocol: ReferenceProtocol, readout: AnswerReadout) -> list[str]:
+    """Reject a run that cannot work before any request is sent; the predictors' names."""
+    if not dataset.groups:
+        raise InvalidInputError("the dataset has no counterfactual groups.")
+    if not predictors:
+        raise InvalidInputError("pass at least one predictor model.")
+    names = [p.spec for p in predictors]
+    if len(set(names)) != len(names):
+        raise InvalidInputError(f"predictors must be distinct, got {names}.")
+    if readout.uses_logprobs:
+        if protocol.inline:
+            raise InvalidInputError(f"the {protocol.name} protocol answers inside a long reply; log-probability "
+                                    "answers need a protocol that asks for the answer alone (constrained).")
+        lacking = [m.spec for m in [reference, *predictors] if not m.supports_logprobs]
+        if lacking:
+            raise InvalidInputError(f"{', '.join(lacking)} cannot return log-probabilities; read answers from text.")
+    return names
+
+
+def _assemble(task, groups, reference: ChatModel, names: list[str], records: list[NSGRecord],
+              explained: list[Explanation], answers: list[ReadAnswer], cf_read: list[ReadAnswer], n_cf: int,
+              n_boot: int, readout: AnswerReadout, settings: dict[str, Any]) -> NSGResult:
+    """Scores, exclusions and parsing counts of a finished run."""
     excluded = {"centre_unparsed": sum(len(groups[i].counterfactuals) for i, e in enumerate(explained)
                                        if e.answer is None),
                 "counterfactual_unparsed": sum(a.answer is None for a in cf_read)}
@@ -291,10 +306,7 @@ async def run_nsg_async(
         per_predictor=per_predictor, egregious_rate=egregious_rate(records, names),
         n_groups=len(groups), n_counterfactuals=n_cf, excluded=excluded, unparsed_predictions=unparsed,
         explanations={g.group_id: e for g, e in zip(groups, explained, strict=True)},
-        records=records, parsing=parsing,
-        settings={"explanation_max_tokens": explanation_max_tokens, "answer_max_tokens": answer_max_tokens,
-                  "temperature": temperature, "seed": seed, "n_boot": n_boot, "protocol": protocol.to_dict(),
-                  "readout": readout.to_dict(), "supplied_explanations": explanations is not None},
+        records=records, parsing=parsing, settings=settings,
     )
 
 

@@ -16,9 +16,11 @@ def gap_section(ctx) -> Section:
     from overseer.evals.gap.whitebox import WhiteboxResult, run_whitebox
 
     log_dir = ctx.out_dir / "logs"
-    n_model = 20 if ctx.quick else 60
-    runs = [run_gap(GROUND_TRUTH_POLICY, log_dir=log_dir, n_boot=1000),
-            run_gap("overseer/organism", log_dir=log_dir, n_boot=1000)]
+    # Quick: 20 base tasks per behaviour for the ground truth (the organism's planted gap is ~1, so its CI stays
+    # tight), 8 for a real model on the CPU; --full uses 60 everywhere.
+    n_truth, n_model = (20, 8) if ctx.quick else (60, 60)
+    runs = [run_gap(GROUND_TRUTH_POLICY, n_per_behaviour=n_truth, log_dir=log_dir, n_boot=1000),
+            run_gap("overseer/organism", n_per_behaviour=n_truth, log_dir=log_dir, n_boot=1000)]
     if ctx.model != "organism":
         runs.append(run_gap(f"overseer/{ctx.model}", n_per_behaviour=n_model, log_dir=log_dir, n_boot=1000))
     probes = [run_whitebox(ctx.load("organism"), n_per_behaviour=40 if ctx.quick else 60, n_boot=300)]
