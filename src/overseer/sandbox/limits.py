@@ -25,7 +25,7 @@ class BwrapSandboxConfig(BaseModel, frozen=True):
     tmp_mb: int = Field(64, gt=0, description="size of the tmpfs mounted on /tmp")
     host_uid: int = Field(65534, ge=1, description="when run as root, the host uid (and gid) bwrap runs as; "
                           "root would be exempt from the process limit and own every root-owned file")
-    quota_poll_s: float = Field(0.1, gt=0, description="how often the workspace size is checked during an exec")
+    quota_poll_s: float = Field(0.02, gt=0, description="how often the workspace size is checked during an exec")
 
     @classmethod
     def coerce(cls, config: Any) -> BwrapSandboxConfig:

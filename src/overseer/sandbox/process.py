@@ -1,4 +1,10 @@
-"""Run one bwrap argv with a wall-clock timeout, an output cap and a workspace quota."""
+"""Run one bwrap argv with a wall-clock timeout, an output cap and a workspace quota.
+
+The process is driven with plain `subprocess.Popen` and threads rather than asyncio's subprocess
+support: on Python 3.11 asyncio learns that a child exited through a process-wide child watcher, and a
+watcher that another library attached to an earlier (closed) event loop never reports the exit, which
+hangs the eval. `Popen.wait` asks the kernel about its own pid and cannot be misled that way.
+"""
 
 from __future__ import annotations
 
@@ -6,8 +12,12 @@ import asyncio
 import contextlib
 import os
 import signal
+import subprocess
+import threading
+import time
 from dataclasses import dataclass
 from pathlib import Path
+from typing import IO
 
 from overseer.sandbox.paths import tree_bytes
 
@@ -33,83 +43,94 @@ async def run_limited(
     host_uid: int | None = None,
 ) -> RunOutcome:
     """Run `argv`; kill its whole process group (and so the sandbox) on any limit or on cancellation."""
-    proc = await asyncio.create_subprocess_exec(
-        *argv,
-        stdin=asyncio.subprocess.PIPE if stdin is not None else asyncio.subprocess.DEVNULL,
-        stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE,
+    proc = subprocess.Popen(
+        argv,
+        stdin=subprocess.PIPE if stdin is not None else subprocess.DEVNULL,
+        stdout=subprocess.PIPE, stderr=subprocess.PIPE,
         start_new_session=True,
         # bwrap's own reaper (PID 1 inside) keeps the environment bwrap started with, readable at
         # /proc/1/environ: --clearenv only clears the command's. So bwrap gets none of the host's.
         env={"PATH": "/usr/bin:/bin"},
         **({"user": host_uid, "group": host_uid, "extra_groups": []} if host_uid is not None else {}),
     )
-    outcome = RunOutcome(returncode=-1, stdout=b"", stderr=b"")
-    over = asyncio.Event()
-    helpers: list[asyncio.Task] = []
     try:
-        readers = [asyncio.create_task(_read_capped(s, output_bytes, over)) for s in (proc.stdout, proc.stderr)]
-        watcher = asyncio.create_task(_watch_quota(workspace, quota_bytes, poll_s, over))
-        overflow = asyncio.create_task(over.wait())
-        helpers += [watcher, overflow]
-        if stdin is not None:
-            helpers.append(asyncio.create_task(_feed(proc, stdin)))
-        done = asyncio.create_task(proc.wait())
-        finished, _ = await asyncio.wait({done, overflow}, timeout=timeout_s, return_when=asyncio.FIRST_COMPLETED)
-        if done not in finished:
-            _kill(proc)
-            outcome.timed_out = not finished
-        await proc.wait()
-        for task in helpers:
-            task.cancel()
-        outcome.quota_exceeded = watcher.done() and not watcher.cancelled() and watcher.result()
-        (outcome.stdout, out_over), (outcome.stderr, err_over) = await asyncio.gather(*readers)
-        outcome.output_exceeded = out_over or err_over
-        outcome.returncode = proc.returncode if proc.returncode is not None else -1
-        if not outcome.quota_exceeded and tree_bytes(workspace) > quota_bytes:
-            outcome.quota_exceeded = True
-        return outcome
+        return await asyncio.to_thread(_supervise, proc, stdin, timeout_s, output_bytes, workspace, quota_bytes,
+                                       poll_s)
     finally:
-        for task in helpers:
-            task.cancel()
-        if proc.returncode is None:
+        if proc.poll() is None:  # cancelled: the supervising thread ends once the sandbox is gone
             _kill(proc)
-            with contextlib.suppress(Exception):
-                await asyncio.shield(proc.wait())
 
 
-def _kill(proc: asyncio.subprocess.Process) -> None:
+def _supervise(proc: subprocess.Popen, stdin: bytes | None, timeout_s: float, output_bytes: int,
+               workspace: Path, quota_bytes: int, poll_s: float) -> RunOutcome:
+    over = threading.Event()
+    captured: dict[str, tuple[bytes, bool]] = {}
+    readers = [threading.Thread(target=_read_capped, args=(stream, output_bytes, over, captured, name), daemon=True)
+               for name, stream in (("stdout", proc.stdout), ("stderr", proc.stderr))]
+    if stdin is not None:
+        readers.append(threading.Thread(target=_feed, args=(proc.stdin, stdin), daemon=True))
+    for thread in readers:
+        thread.start()
+    outcome = RunOutcome(returncode=-1, stdout=b"", stderr=b"")
+    deadline = time.monotonic() + timeout_s
+    while proc.poll() is None:
+        if over.is_set():
+            break
+        if time.monotonic() >= deadline:
+            outcome.timed_out = True
+            break
+        if tree_bytes(workspace) > quota_bytes:
+            outcome.quota_exceeded = True
+            break
+        with contextlib.suppress(subprocess.TimeoutExpired):
+            proc.wait(timeout=min(poll_s, max(deadline - time.monotonic(), 0.01)))
+    if proc.poll() is None:
+        _kill(proc)
+        proc.wait()
+    for thread in readers:
+        thread.join(timeout=10)
+    outcome.stdout, out_over = captured.get("stdout", (b"", False))
+    outcome.stderr, err_over = captured.get("stderr", (b"", False))
+    outcome.output_exceeded = out_over or err_over
+    outcome.returncode = proc.returncode if proc.returncode is not None else -1
+    if not outcome.quota_exceeded and tree_bytes(workspace) > quota_bytes:
+        outcome.quota_exceeded = True
+    return outcome
+
+
+def _kill(proc: subprocess.Popen) -> None:
     # bwrap runs with --die-with-parent: killing it kills the sandbox's PID namespace with it.
     with contextlib.suppress(ProcessLookupError, PermissionError):
         os.killpg(proc.pid, signal.SIGKILL)
 
 
-async def _feed(proc: asyncio.subprocess.Process, data: bytes) -> None:
-    assert proc.stdin is not None
-    with contextlib.suppress(BrokenPipeError, ConnectionResetError):
-        proc.stdin.write(data)
-        await proc.stdin.drain()
-        proc.stdin.close()
+def _feed(pipe: IO[bytes] | None, data: bytes) -> None:
+    assert pipe is not None
+    with contextlib.suppress(BrokenPipeError, ConnectionResetError, OSError):
+        pipe.write(data)
+        pipe.close()
 
 
-async def _read_capped(stream: asyncio.StreamReader | None, cap: int, over: asyncio.Event) -> tuple[bytes, bool]:
+def _read_capped(stream: IO[bytes] | None, cap: int, over: threading.Event,
+                 captured: dict[str, tuple[bytes, bool]], name: str) -> None:
     assert stream is not None
     chunks: list[bytes] = []
     size = 0
+    exceeded = False
     while True:
-        chunk = await stream.read(65536)
+        chunk = stream.read1(65536) if hasattr(stream, "read1") else stream.read(65536)
         if not chunk:
-            return b"".join(chunks), False
+            break
         if size + len(chunk) > cap:
             chunks.append(chunk[: cap - size])
+            exceeded = True
             over.set()
-            return b"".join(chunks), True
+            break
         chunks.append(chunk)
         size += len(chunk)
-
-
-async def _watch_quota(workspace: Path, quota_bytes: int, poll_s: float, over: asyncio.Event) -> bool:
-    while True:
-        await asyncio.sleep(poll_s)
-        if await asyncio.to_thread(tree_bytes, workspace) > quota_bytes:
-            over.set()
-            return True
+    captured[name] = (b"".join(chunks), exceeded)
+    if exceeded:
+        # Keep draining (and discarding) until the sandbox is killed, so it never blocks on a full pipe.
+        with contextlib.suppress(OSError, ValueError):
+            while stream.read1(65536) if hasattr(stream, "read1") else stream.read(65536):
+                pass
