@@ -1,9 +1,9 @@
 """Run one bwrap argv with a wall-clock timeout, an output cap and a workspace quota.
 
 The process is driven with plain `subprocess.Popen` and threads rather than asyncio's subprocess
-support: on Python 3.11 asyncio learns that a child exited through a process-wide child watcher, and a
-watcher that another library attached to an earlier (closed) event loop never reports the exit, which
-hangs the eval. `Popen.wait` asks the kernel about its own pid and cannot be misled that way.
+support: in a full test run, asyncio once never saw a killed sandbox exit and the eval hung. On Python
+3.11 asyncio learns of a child's exit through a process-wide child watcher that other code can replace;
+`Popen.wait` asks the kernel about its own pid and does not depend on it.
 """
 
 from __future__ import annotations
