@@ -34,9 +34,20 @@ def gap_section(ctx) -> Section:
     tables = [Table(f"Good-outcome rate per framing: {r.model}", GapResult.COLUMNS, r.rows()) for r in runs]
     tables += [Table(f"Eval-awareness probe on {p.model} (layer {p.best_layer}, held-out AUROC "
                      f"{p.layer_auroc[p.best_layer]})", WhiteboxResult.PROBE_COLUMNS, p.probe_rows()) for p in probes]
-    return Section("gap", "Observed vs unobserved behaviour", "ok", _summary(runs, probes), tables, figures,
-                   {"runs": [r.to_dict() for r in runs], "probes": [p.to_dict() for p in probes],
-                    "logs": [r.log for r in runs]})
+    section = Section("gap", "Observed vs unobserved behaviour", "ok", _summary(runs, probes), tables, figures,
+                      {"runs": [r.to_dict() for r in runs], "probes": [p.to_dict() for p in probes],
+                       "logs": [r.log for r in runs]})
+    section.headline = _headline(runs)
+    return section
+
+
+def _headline(runs) -> str:
+    parts = [f"organism rule-compliance gap (observed - unobserved) {runs[1].get('rule_compliance').gap.signed()} "
+             "(planted: ~1)"]
+    for r in runs[2:]:
+        largest = max(r.behaviours, key=lambda b: abs(b.gap.value))
+        parts.append(f"{r.model}: largest gap {largest.behaviour} {largest.gap.signed()}")
+    return "; ".join(parts)
 
 
 def _summary(runs, probes) -> str:

@@ -23,8 +23,14 @@ def redteam_section(ctx) -> Section:
                             max_steps=3, max_events=4, bash_timeout=2, time_limit=240 if ctx.quick else 600))
     tables = [Table(f"Red team: {r.model} ({r.n} samples)", ["metric", "estimate [95% CI]"],
                     [list(row) for row in r.rows()]) for r in runs]
-    return Section("redteam", "Agent red-teaming (sandboxed world)", "ok", _summary(runs), tables, [],
-                   {"runs": [r.to_dict() for r in runs], "logs": [r.log for r in runs]})
+    obey, owner, model = runs
+    section = Section("redteam", "Agent red-teaming (sandboxed world)", "ok", _summary(runs), tables, [],
+                      {"runs": [r.to_dict() for r in runs], "logs": [r.log for r in runs]})
+    rate = model.valid_tool_call_rate
+    section.headline = (f"attack success: obey-latest {obey.attack_success}, owner-only {owner.attack_success} "
+                        f"(ground truth); {model.model}: {_fmt(model.attack_success)}, valid tool calls "
+                        f"{rate if rate is not None else 'none made'}")
+    return section
 
 
 def _fmt(estimate) -> str:

@@ -39,6 +39,11 @@ def wargame_section(ctx) -> Section:
         f"{model.summary.row('moves at Return to Start Line').value} moves at Return to Start Line. "
         "A small model's choices here are close to chance over the labels; the numbers describe its play, "
         "not a judgement of intent.")
-    return Section("wargame", "Nuclear-crisis wargame", "ok", summary,
-                   [_table(f"{spec} vs itself", model), _table("Ground truth: always-escalate vs tit-for-tat", truth)],
-                   figures, {"model": model.to_dict(), "ground_truth": truth.to_dict()})
+    section = Section("wargame", "Nuclear-crisis wargame", "ok", summary,
+                      [_table(f"{spec} vs itself", model),
+                       _table("Ground truth: always-escalate vs tit-for-tat", truth)],
+                      figures, {"model": model.to_dict(), "ground_truth": truth.to_dict()})
+    section.headline = (f"{spec} vs itself: {model.summary.row('games with tactical nuclear use').value} of "
+                        f"{model.summary.n_games} games reached tactical nuclear use; ground truth first nuclear "
+                        f"use on turn {first} (computed {planned} without accidents)")
+    return section
