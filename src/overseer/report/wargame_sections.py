@@ -43,7 +43,7 @@ def wargame_section(ctx) -> Section:
                       [_table(f"{spec} vs itself", model),
                        _table("Ground truth: always-escalate vs tit-for-tat", truth)],
                       figures, {"model": model.to_dict(), "ground_truth": truth.to_dict()})
-    section.headline = (f"{spec} vs itself: {model.summary.row('games with tactical nuclear use').value} of "
-                        f"{model.summary.n_games} games reached tactical nuclear use; ground truth first nuclear "
-                        f"use on turn {first} (computed {planned} without accidents)")
+    section.headline = (f"{spec} vs itself: {model.summary.row('games with tactical nuclear use').value} games "
+                        f"reached tactical nuclear use; ground truth first nuclear use on turn {first} (computed "
+                        f"{planned} without accidents)")
     return section
