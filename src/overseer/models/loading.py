@@ -282,7 +282,7 @@ def load_model(
     if remote:
         from overseer.models.nnsight_backend import load_remote
 
-        return load_remote(name, str(path), torch_dtype)
+        return load_remote(name, str(path))
     extra: dict[str, Any] = {} if device_map is None else {"device_map": device_map}
     try:
         with quiet_transformers():  # no "Loading weights" bar: overseer's own progress lines are the output

@@ -126,7 +126,7 @@ def _value(saved: Any) -> torch.Tensor:
     return saved.value if hasattr(saved, "value") else saved
 
 
-def load_remote(name: str, repo_id: str, dtype: Any) -> NNsightModel:
+def load_remote(name: str, repo_id: str) -> NNsightModel:
     """A model hosted on NDIF: meta weights here, every trace executed remotely."""
     nnsight = _nnsight()
     key = os.environ.get(NDIF_KEY_VARIABLE)

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import io
 import os
 import signal
 import subprocess
@@ -111,14 +112,14 @@ def _feed(pipe: IO[bytes] | None, data: bytes) -> None:
         pipe.close()
 
 
-def _read_capped(stream: IO[bytes] | None, cap: int, over: threading.Event,
+def _read_capped(stream: io.BufferedReader | None, cap: int, over: threading.Event,
                  captured: dict[str, tuple[bytes, bool]], name: str) -> None:
     assert stream is not None
     chunks: list[bytes] = []
     size = 0
     exceeded = False
     while True:
-        chunk = stream.read1(65536) if hasattr(stream, "read1") else stream.read(65536)
+        chunk = stream.read1(65536)
         if not chunk:
             break
         if size + len(chunk) > cap:
@@ -132,5 +133,5 @@ def _read_capped(stream: IO[bytes] | None, cap: int, over: threading.Event,
     if exceeded:
         # Keep draining (and discarding) until the sandbox is killed, so it never blocks on a full pipe.
         with contextlib.suppress(OSError, ValueError):
-            while stream.read1(65536) if hasattr(stream, "read1") else stream.read(65536):
+            while stream.read1(65536):
                 pass

@@ -49,9 +49,10 @@ class ManagedServer:
         return f"http://127.0.0.1:{self.port}/v1"
 
     def start(self) -> ManagedServer:
-        log = open(self.log_path, "ab") if self.log_path else subprocess.DEVNULL  # noqa: SIM115
-        self.process = subprocess.Popen(self.command, stdout=log, stderr=subprocess.STDOUT,
-                                        start_new_session=True)
+        with open(self.log_path, "ab") if self.log_path else contextlib.nullcontext(subprocess.DEVNULL) as log:
+            # The child keeps its own copy of the log's descriptor; ours is closed here.
+            self.process = subprocess.Popen(self.command, stdout=log, stderr=subprocess.STDOUT,
+                                            start_new_session=True)
         atexit.register(self.stop)
         deadline = time.monotonic() + self.start_timeout
         while time.monotonic() < deadline:
