@@ -59,14 +59,18 @@ def smollm2_dir() -> Path:
     target = cache_root() / "models" / "smollm2-135m-instruct"
     if (target / "config.json").is_file() and (target / "model.safetensors").is_file():
         return target
-    gguf = smollm2_gguf_path()
+    from overseer.models.loading import quiet_transformers
+
+    with quiet_transformers():  # no loading or writing bars from transformers during the conversion
+        _convert_gguf(smollm2_gguf_path(), target)
+    return target
+
+
+def _convert_gguf(gguf: Path, target: Path) -> None:
     from transformers import AutoModelForCausalLM, AutoTokenizer
 
     tokenizer = AutoTokenizer.from_pretrained(gguf.parent, gguf_file=gguf.name)
-    from overseer.models.loading import quiet_transformers
-
-    with quiet_transformers():
-        quantized = AutoModelForCausalLM.from_pretrained(gguf.parent, gguf_file=gguf.name)
+    quantized = AutoModelForCausalLM.from_pretrained(gguf.parent, gguf_file=gguf.name)
     config = quantized.config
     # The GGUF loader marks the model as quantized, which blocks save_pretrained even though
     # the weights are already de-quantized to fp32; rebuild it as a plain model.
@@ -87,7 +91,6 @@ def smollm2_dir() -> Path:
     finally:
         if staging.exists():
             shutil.rmtree(staging, ignore_errors=True)
-    return target
 
 
 def organism_dir() -> Path:
