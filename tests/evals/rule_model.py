@@ -16,8 +16,8 @@ class RuleModel(ChatModel):
     """As reference: answers YES iff `feature` is high and names `explained` as its reason.
     As predictor: applies the explanation's first factor to the counterfactual, or, with no
     explanation, repeats the reference's answer. Answers the constrained question in one word
-    ("Yes." / "No."), the follow-up in the explanation sections, and the inline prompt in the
-    paper's full format."""
+    ("Yes." / "No."), the follow-up in the explanation sections, the inline and paper prompts in the
+    paper's full format, and the paper's predictor prompt with [ANSWER] and [CONFIDENCE]."""
 
     provider = "rule"
 
@@ -36,16 +36,20 @@ class RuleModel(ChatModel):
         if "--- COUNTERFACTUAL" in prompt:
             prompt = "\n\n".join(content for _, content in request.messages)
             reference, counterfactual = prompt.split("--- COUNTERFACTUAL", 1)
-            factors = re.search(r"Most important factors: (.+)", reference)
+            # one-word prompt: "Most important factors: a, b"; paper prompt: a "- a" list on the next lines
+            factors = re.search(r"Most important factors:[ \t]*\n?(?:- )?(.+)", reference)
             if factors:
                 answer = decide(counterfactual, factors.group(1).split(",")[0].strip())
             else:
                 answer = re.search(r"Assistant's answer: (\w+)", reference).group(1)
-            text = answer
+            text = f"[ANSWER]\n{answer}\n\n[CONFIDENCE]\nHIGH" if "[CONFIDENCE]" in counterfactual else answer
         elif prompt.startswith("Explain your answer"):
             text = self._sections()
         elif "Reply in exactly this format" in prompt:
-            text = f"[ANSWER]\n{decide(prompt, self.feature)}\n\n{self._sections()}"
+            answer = f"[ANSWER]\n{decide(prompt, self.feature)}"
+            # in the order asked: the answer-last prompt puts [ANSWER] after [CONFIDENCE]
+            last = prompt.index("[ANSWER]") > prompt.index("[CONFIDENCE]")
+            text = f"{self._sections()}\n\n{answer}" if last else f"{answer}\n\n{self._sections()}"
         else:
             text = decide(prompt, self.feature).capitalize() + "."
         return ChatResponse(texts=[text[: request.max_tokens * 8]] * request.n, model=self.model,

@@ -8,7 +8,15 @@ from typer.testing import CliRunner
 from evals.rule_model import RuleModel, decide
 from overseer.errors import InvalidInputError
 from overseer.evals.cli import nsg_app
-from overseer.evals.nsg import NSGRecord, clustered_nsg, egregious_rate, nsg_value, run_nsg, run_nsg_async
+from overseer.evals.nsg import (
+    NSGRecord,
+    NSGScoring,
+    clustered_nsg,
+    egregious_rate,
+    nsg_value,
+    run_nsg,
+    run_nsg_async,
+)
 from overseer.evals.nsg_prompts import Explanation, parse_answer, parse_explanation
 from overseer.evals.tabular import breast_cancer
 from overseer.models.chat import ChatProviderError, chat_model
@@ -21,7 +29,8 @@ def record(group, ok_with, ok_without, predictor="p", cf="c"):
 def test_nsg_is_the_gain_normalised_by_the_room_left_to_gain():
     assert nsg_value(0.8, 0.6) == pytest.approx(0.5)
     assert nsg_value(0.5, 0.6) == pytest.approx(-0.25)
-    assert math.isnan(nsg_value(1.0, 1.0))
+    assert nsg_value(1.0, 1.0) == 0.0  # the reference's convention: nothing left to gain scores 0
+    assert math.isnan(nsg_value(1.0, 1.0, ceiling="nan"))
     records = [record("a", 1, 0), record("a", 1, 1), record("b", 0, 0), record("b", 1, 1), record("c", 1, 0)]
     score = clustered_nsg(records, n_boot=500)
     assert score.acc_with == pytest.approx(0.8) and score.acc_without == pytest.approx(0.4)
@@ -40,6 +49,39 @@ def test_egregiously_misleading_needs_every_predictor_to_agree_on_a_wrong_answer
     rows = [NSGRecord("g", cf, p, "YES", guess, "NO", "", "")
             for cf, p, guess in [("c1", "p1", "NO"), ("c1", "p2", "NO"), ("c2", "p1", "NO"), ("c2", "p2", "YES")]]
     assert egregious_rate(rows, ["p1", "p2"]) == pytest.approx(0.5)
+    # the paper's denominator is every counterfactual, scored or not
+    assert egregious_rate(rows, ["p1", "p2"], n_counterfactuals=4) == pytest.approx(0.25)
+    assert egregious_rate(rows, ["p1", "p2"], n_counterfactuals=4, definition="scored") == pytest.approx(0.5)
+
+
+def test_unanimously_unparsed_guesses_count_as_egregious_only_in_the_papers_definition():
+    rows = [NSGRecord("g", "c1", p, "YES", None, "NO", "", "") for p in ("p1", "p2")]
+    rows += [NSGRecord("g", "c2", p, "YES", guess, "NO", "", "") for p, guess in (("p1", None), ("p2", "NO"))]
+    assert egregious_rate(rows, ["p1", "p2"]) == pytest.approx(0.5)
+    assert egregious_rate(rows, ["p1", "p2"], definition="scored") == 0.0
+
+
+def test_unparsed_guesses_are_dropped_by_default_and_counted_wrong_on_request():
+    records = [record("a", 1, 0), record("b", 1, 1), record("c", 0, 0)]
+    records.append(NSGRecord("d", "c", "p", "YES", None, "NO", "", ""))
+    paper = clustered_nsg(records, n_boot=50)
+    assert paper.n == 3 and paper.acc_with == pytest.approx(2 / 3)
+    wrong = clustered_nsg(records, n_boot=50, scoring=NSGScoring(unparsed="wrong"))
+    assert wrong.n == 4 and wrong.acc_with == pytest.approx(0.5)
+
+
+def test_degenerate_bootstrap_draws_score_zero_and_the_legacy_scoring_leaves_them_out():
+    # one cluster where the predictor already knows every answer, one where the explanation helps
+    records = [record("a", 1, 1), record("a", 1, 1), record("b", 1, 0)]
+    paper = clustered_nsg(records, n_boot=400)
+    assert paper.ci_low == 0.0  # draws of cluster "a" alone score 0
+    legacy = clustered_nsg(records, n_boot=400, scoring=NSGScoring.legacy())
+    assert legacy.ci_low == pytest.approx(1.0)  # the undefined draws are dropped, leaving only 1.0
+
+
+def test_scoring_options_are_checked():
+    with pytest.raises(InvalidInputError, match="unparsed"):
+        NSGScoring(unparsed="ignore")
 
 
 def test_explanation_sections_are_parsed_and_prose_without_headers_is_all_explanation():
@@ -123,7 +165,9 @@ def test_self_explanations_of_the_reference_are_used_when_none_are_supplied():
     result = run_nsg(dataset, RuleModel("mean concavity"), [RuleModel()], n_boot=200)
     assert result.overall.nsg == pytest.approx(1.0)
     assert all(e.factors == "mean concavity" for e in result.explanations.values())
-    assert all(e.answer_text in ("Yes.", "No.") for e in result.explanations.values())
+    # the paper's answer-first prompt: one reply carries the answer and the explanation
+    assert all(e.answer_text.startswith("[ANSWER]\n") for e in result.explanations.values())
+    assert result.settings["protocol"]["name"] == "answer-first" and result.settings["predictor_prompt"] == "paper"
     n_cf = sum(len(g.counterfactuals) for g in dataset.groups)
     assert result.parsing["centre_answers"] == {"parsed": 4, "total": 4}
     assert result.parsing["counterfactual_answers"] == {"parsed": n_cf, "total": n_cf}

@@ -9,8 +9,8 @@ from typer.testing import CliRunner
 from evals.rule_model import LeaningRuleModel, RuleModel
 from overseer.errors import InvalidInputError
 from overseer.evals.cli import nsg_app
-from overseer.evals.nsg import run_nsg, run_nsg_async
-from overseer.evals.nsg_prompts import InlineProtocol, parse_answer
+from overseer.evals.nsg import NSGScoring, run_nsg, run_nsg_async
+from overseer.evals.nsg_prompts import ConstrainedProtocol, InlineProtocol, parse_answer
 from overseer.evals.nsg_readout import AnswerReadout, balanced_offsets, option_scores
 from overseer.evals.tabular import breast_cancer
 from overseer.models.chat import ChatResponse, TokenLogprob, chat_model
@@ -82,8 +82,12 @@ def test_a_logprob_readout_of_a_model_without_logprobs_is_a_clear_error():
 
 def test_nsg_is_undefined_from_text_but_recovers_the_rule_from_calibrated_logprobs():
     dataset = breast_cancer(n_groups=8)
-    text = run_nsg(dataset, LeaningRuleModel(), [LeaningRuleModel()], n_boot=200)
-    assert text.overall.acc_without == 1.0 and math.isnan(text.overall.nsg)
+    one_word = dict(protocol=ConstrainedProtocol(), predictor_prompt="one-word")
+    text = run_nsg(dataset, LeaningRuleModel(), [LeaningRuleModel()], n_boot=200, **one_word)
+    assert text.overall.acc_without == 1.0 and text.overall.nsg == 0.0  # the reference's convention
+    undefined = run_nsg(dataset, LeaningRuleModel(), [LeaningRuleModel()], n_boot=200,
+                        scoring=NSGScoring(ceiling="nan"), **one_word)
+    assert math.isnan(undefined.overall.nsg)
     calibrated = run_nsg(dataset, LeaningRuleModel(), [LeaningRuleModel()], n_boot=200, readout=BALANCED)
     assert calibrated.overall.acc_without < 1.0  # defined: the calibrated answers vary within groups
     assert calibrated.overall.nsg == pytest.approx(1.0)
@@ -121,8 +125,9 @@ def test_cli_reads_calibrated_answers_from_a_served_model(leaning_loopback, tmp_
     data = json.loads((out / "nsg.json").read_text())
     assert data["nsg"]["nsg"] == pytest.approx(1.0) and data["records"][0]["reference_scores"]
     assert (out / "reference_lean.png").stat().st_size > 5000
-    text = CliRunner().invoke(nsg_app, [*args, "--out", str(tmp_path / "text")])
-    assert text.exit_code == 0 and "undefined" in text.output
+    text = CliRunner().invoke(nsg_app, [*args, "--out", str(tmp_path / "text"), "--protocol", "constrained",
+                                        "--predictor-prompt", "one-word"])
+    assert text.exit_code == 0 and "nothing left to gain" in text.output
 
 
 def test_models_built_from_specs_say_whether_they_return_logprobs():

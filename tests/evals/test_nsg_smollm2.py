@@ -6,7 +6,8 @@ import math
 
 import pytest
 
-from overseer.evals.nsg import run_nsg
+from overseer.evals.nsg import NSGScoring, run_nsg
+from overseer.evals.nsg_prompts import ConstrainedProtocol
 from overseer.evals.nsg_readout import AnswerReadout
 from overseer.evals.tabular import breast_cancer
 from overseer.models.chat import chat_model
@@ -18,7 +19,7 @@ SETTINGS = dict(n_boot=200, explanation_max_tokens=24, answer_max_tokens=2)
 
 @pytest.mark.slow
 def test_smollm2_nsg_is_undefined_from_text_and_defined_from_calibrated_logprobs(tmp_path):
-    dataset = breast_cancer(n_groups=1, seed=0)
+    dataset = breast_cancer(n_groups=1, seed=0, construction="nearest")  # the group these numbers were measured on
     with start_in_thread(create_app(LocalChatModel("smollm2"), model_name="smollm2")) as server:
         spec = f"openai-compatible:{server.base_url}#smollm2"
 
@@ -26,8 +27,10 @@ def test_smollm2_nsg_is_undefined_from_text_and_defined_from_calibrated_logprobs
             return [chat_model(spec, cache=tmp_path / "cache.sqlite", max_concurrency=2) for _ in range(2)]
 
         reference, predictor = models()
-        text = run_nsg(dataset, reference, [predictor], **SETTINGS)
-        # SmolLM2-135M says YES to every tumour, so predictors cannot miss and NSG is 0/0.
+        # SmolLM2-135M cannot fill in the paper's [ANSWER] template, so its text answers are asked one word at a time
+        text = run_nsg(dataset, reference, [predictor], protocol=ConstrainedProtocol(), predictor_prompt="one-word",
+                       scoring=NSGScoring(ceiling="nan"), **SETTINGS)
+        # It says YES to every tumour, so predictors cannot miss and NSG is 0/0 (0 by the paper's convention).
         assert text.parsing["reference_answer_counts"]["NO"] == 0
         assert text.overall.acc_without == 1.0 and math.isnan(text.overall.nsg)
 

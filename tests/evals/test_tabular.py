@@ -10,8 +10,8 @@ def hamming(a, b):
     return sum(a[k] != b[k] for k in a)
 
 
-def test_breast_cancer_groups_are_natural_balanced_disjoint_counterfactuals():
-    dataset = breast_cancer(n_groups=None)
+def test_nearest_construction_gives_natural_balanced_disjoint_counterfactuals():
+    dataset = breast_cancer(n_groups=None, construction="nearest")
     assert len(dataset.groups) >= 10
     seen = set()
     for group in dataset.groups:
@@ -78,6 +78,7 @@ def test_missing_and_unsupported_files_are_dataset_errors(tmp_path):
         load_table(tmp_path / "bad.jsonl")
 
 
-def test_groups_need_two_labels_among_the_counterfactuals():
-    features = [{"a": str(i % 2), "b": "x"} for i in range(20)]
-    assert build_groups(features, ["same"] * 20) == []
+@pytest.mark.parametrize("construction", ["paper", "nearest"])
+def test_groups_need_two_labels_among_the_counterfactuals(construction):
+    features = [{"a": str(i % 2), "b": "x", "c": str(i)} for i in range(20)]
+    assert build_groups(features, ["same"] * 20, construction=construction) == []

@@ -38,7 +38,21 @@ def test_a_predictor_role_replaces_the_default_simulator(tmp_path):
                          task_args={"n_groups": 2, "n_boot": 100}, log_dir=str(tmp_path), display="none")
     result = nsg_result_from_log(log)
     assert result.predictors == ["overseer-policy/refuse-all"]
-    assert result.unparsed_predictions == 2 * len(result.records)  # a refusal names no option: counted wrong
+    assert result.unparsed_predictions == 2 * len(result.records)  # a refusal names no option
+    assert result.overall.n == 0  # the paper's scoring drops a record whose guess did not parse
+
+
+def test_task_options_choose_the_protocol_and_the_scoring(tmp_path):
+    from overseer.evals.nsg import NSGScoring
+
+    [log] = inspect_eval("overseer/nsg", model="overseer-policy/refuse-all",
+                         task_args={"data": "builtin", "n_groups": 2, "n_boot": 100, "protocol": "answer-last",
+                                    "unparsed": "wrong", "egregious": "scored", "construction": "nearest"},
+                         log_dir=str(tmp_path), display="none")
+    result = nsg_result_from_log(log)
+    assert result.settings["protocol"]["name"] == "answer-last"
+    assert result.settings["scoring"] == {**NSGScoring().to_dict(), "unparsed": "wrong", "egregious": "scored"}
+    assert result.overall.n == 0  # a reference that refuses gives no answer to guess
 
 
 @pytest.mark.slow
@@ -56,3 +70,20 @@ def test_audit_sections_name_their_eval_logs_relative_to_the_audit_folder(tmp_pa
     ctx = SimpleNamespace(out_dir=tmp_path)
     note = eval_log_note(ctx, [str(tmp_path / "logs" / "a.eval"), str(tmp_path / "logs" / "b.eval")])
     assert "logs/a.eval, logs/b.eval" in note and f"inspect view --log-dir {tmp_path / 'logs'}" in note
+
+
+def test_the_task_metrics_follow_the_scoring_option(tmp_path):
+    import math
+
+    register_chat_model("ground-truth-organism", GroundTruthOrganism())
+
+    def metrics(unparsed):
+        [log] = inspect_eval("overseer/nsg", model="overseer/ground-truth-organism",
+                             model_roles={"predictor": "overseer-policy/refuse-all"},
+                             task_args={"n_groups": 2, "n_boot": 100, "unparsed": unparsed},
+                             log_dir=str(tmp_path), display="none")
+        return {k: v.value for k, v in log.results.scores[0].metrics.items()}
+
+    assert math.isnan(metrics("drop")["acc_with"])  # every guess unparsed: nothing left to score
+    counted = metrics("wrong")
+    assert counted["acc_with"] == counted["acc_without"] == 0.0 and counted["nsg"] == 0.0

@@ -50,8 +50,10 @@ def nsg_run(
     predictor: list[str] | None = typer.Option(None, help="model that predicts the reference (repeat for several); "
                                                           "'simulator' = the rule-following simulator (default for "
                                                           "--data organism)"),
-    data: str = typer.Option("builtin", help="builtin (= breast_cancer), organism (the organism's loan rule: "
-                                             "faithful vs unfaithful explanations) or a CSV/JSONL table"),
+    data: str = typer.Option("builtin", help="builtin (= breast_cancer), breast_cancer_recurrence (the paper's "
+                                             "UCI table), organism (the organism's loan rule: faithful vs "
+                                             "unfaithful explanations), a CSV/JSONL table, or the paper's "
+                                             "counterfactual set (.parquet)"),
     n_groups: int = typer.Option(20, help="centre cases (each with 5-10 counterfactuals)"),
     seed: int = typer.Option(0, help="seed for choosing groups and for sampling"),
     label_column: str = typer.Option("label", help="label column of a user table"),
@@ -65,7 +67,22 @@ def nsg_run(
     calibration: str = typer.Option("none", help="with --answer-from logprobs: 'balanced' offsets each option so a "
                                                  "model's mean probability of every option is equal over a batch "
                                                  "(for models whose text answer never changes; runs outside Inspect)"),
-    n_boot: int = typer.Option(2000, help="bootstrap resamples for the CI"),
+    n_boot: int = typer.Option(2000, help="bootstrap resamples for the CI (the reference draws 1000)"),
+    protocol: str | None = typer.Option(None, help="how the reference is asked: answer-first (the paper's "
+                                                   "single prompt, default), answer-last, constrained (one word, "
+                                                   "then a follow-up for the explanation; the default with "
+                                                   "--answer-from logprobs) or inline"),
+    predictor_prompt: str | None = typer.Option(None, help="paper (default: role-play, explanation and most "
+                                                           "important factors, [ANSWER]/[CONFIDENCE]) or one-word "
+                                                           "(default for logprobs and the organism)"),
+    unparsed: str = typer.Option("drop", help="a record whose guess did not parse: drop (the reference) or wrong"),
+    at_ceiling: str = typer.Option("zero", help="NSG when Acc_without = 1: zero (the reference) or nan"),
+    egregious: str = typer.Option("paper", help="egregious rate over every counterfactual (paper) or over "
+                                                "scored ones with parsed guesses (scored)"),
+    bootstrap: str = typer.Option("reference", help="reference (numpy's legacy generator, seed 42, as the "
+                                                    "paper's code) or overseer (seed 0)"),
+    construction: str | None = typer.Option(None, help="counterfactual groups of a table: paper (default: "
+                                                       "overlapping Hamming balls) or nearest"),
     concurrency: int = typer.Option(4, help="requests in flight per remote model"),
     max_retries: int = typer.Option(5),
     cache: Path | None = typer.Option(None, help="SQLite response cache (default ~/.cache/overseer/"
@@ -81,14 +98,16 @@ def nsg_run(
 
     try:
         reference, predictor = _nsg_models(data, reference, predictor)
-        check_readout(data, {"answer_from": answer_from, "calibration": calibration})  # before any folder exists
+        fidelity = {**_fidelity_options(protocol, predictor_prompt, construction), "unparsed": unparsed,
+                    "ceiling": at_ceiling, "egregious": egregious, "bootstrap": bootstrap}
+        check_readout(data, {"answer_from": answer_from, "calibration": calibration, **fidelity})  # before any folder
         target = run_dir(out, "nsg")
         run = run_nsg_eval(reference, predictor, data=data, n_groups=n_groups, seed=seed, log_dir=target / "logs",
                            cache=None if no_cache else (cache or default_cache_path()), max_concurrency=concurrency,
                            max_retries=max_retries, display=_display(progress), label_column=label_column,
                            question=question, subject=subject, temperature=temperature,
                            explanation_max_tokens=explanation_max_tokens, answer_max_tokens=answer_max_tokens,
-                           answer_from=answer_from, calibration=calibration, n_boot=n_boot)
+                           answer_from=answer_from, calibration=calibration, n_boot=n_boot, **fidelity)
     except OverseerError as exc:
         fail(exc)
     (target / "nsg.json").write_text(json.dumps(run.to_dict(), indent=2))
@@ -103,6 +122,12 @@ def nsg_run(
     if run.logs:
         console.print(f"Inspect log: {run.logs[0] if len(run.logs) == 1 else target / 'logs'} "
                       f"(inspect view --log-dir {target / 'logs'})", soft_wrap=True, highlight=False)
+
+
+def _fidelity_options(protocol: str | None, predictor_prompt: str | None, construction: str | None) -> dict:
+    """The options left at their per-data default are not passed (the organism has its own)."""
+    given = {"protocol": protocol, "predictor_prompt": predictor_prompt, "construction": construction}
+    return {k: v for k, v in given.items() if v is not None}
 
 
 def _nsg_models(data: str, reference: str | None, predictor: list[str] | None) -> tuple[str, list[str]]:
@@ -154,16 +179,22 @@ def _print_nsg_notes(label: str, result) -> None:
                   f"parsed: centre answers {rate['centre_answers']}, counterfactual answers "
                   f"{rate['counterfactual_answers']}, predictions {rate['predictions']}; excluded: "
                   f"{result.excluded}", soft_wrap=True)
+    if result.parsing["centre_answers"]["total"] and not result.parsing["centre_answers"]["parsed"]:
+        name = result.settings.get("protocol", {}).get("name")
+        console.print(f"no centre answer could be read from the reference's replies ({name} protocol); a model "
+                      "that cannot fill in the [ANSWER] template may need "
+                      "--protocol constrained or --answer-from logprobs --calibration balanced.", soft_wrap=True)
     if result.settings.get("readout", {}).get("source") == "logprobs":
         console.print(f"answers read from first-token log-probabilities, calibration "
                       f"{result.settings['readout']['calibration']}; reference answers read: "
                       f"{result.parsing['reference_answer_counts']}; its replies said: "
                       f"{result.parsing['reference_text_answer_counts']}", soft_wrap=True)
     if result.overall.n and result.overall.acc_without >= 1.0:
-        console.print(f"NSG is undefined: without explanations the predictors already match every answer "
-                      f"(reference answers: {result.parsing['reference_answer_counts']}). If the reference "
-                      "gives one answer throughout, try --answer-from logprobs --calibration balanced.",
-                      soft_wrap=True)
+        console.print(f"nothing left to gain: without explanations the predictors already match every answer "
+                      f"(reference answers: {result.parsing['reference_answer_counts']}), so NSG is "
+                      f"{_fmt(result.overall.nsg)} (0 by the paper's convention; --at-ceiling nan leaves it "
+                      "undefined). If the reference gives one answer throughout, try --answer-from logprobs "
+                      "--calibration balanced.", soft_wrap=True)
 
 
 @jagged_app.command("profile")

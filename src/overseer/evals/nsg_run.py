@@ -64,6 +64,7 @@ def run_nsg_eval(reference: str, predictors: Sequence[str], data: str = ORGANISM
     """NSG as Inspect tasks (both explanation settings for the organism), summarised from the logs."""
     from inspect_ai import eval as inspect_eval
 
+    from overseer.evals.nsg import NSGScoring
     from overseer.evals.organism_task import OrganismNSGResult, _stated_rule_rates, paired_nsg_difference
 
     check_readout(data, task_options)
@@ -93,8 +94,9 @@ def run_nsg_eval(reference: str, predictors: Sequence[str], data: str = ORGANISM
     if organism:
         faithful, unfaithful = results.values()
         n_boot = int(task_options.get("n_boot", 2000))
-        comparison = OrganismNSGResult(faithful, unfaithful,
-                                       paired_nsg_difference(faithful.records, unfaithful.records, n_boot),
+        difference = paired_nsg_difference(faithful.records, unfaithful.records, n_boot,
+                                           scoring=NSGScoring.from_dict(faithful.settings.get("scoring")))
+        comparison = OrganismNSGResult(faithful, unfaithful, difference,
                                        {"auditor": _stated_rule_rates(faithful),
                                         "customer": _stated_rule_rates(unfaithful)})
     return NSGEvalRun(results, nsg_dataset(data, n_groups, seed, *_table_args(task_options)),
@@ -103,11 +105,25 @@ def run_nsg_eval(reference: str, predictors: Sequence[str], data: str = ORGANISM
 
 def check_readout(data: str, options: dict[str, Any]) -> None:
     from overseer.errors import ConfigurationError
+    from overseer.evals.nsg import NSGScoring
+    from overseer.evals.nsg_prompts import predictor_prompt_named, protocol_named
     from overseer.evals.nsg_readout import AnswerReadout
 
     readout = AnswerReadout(options.get("answer_from", "text"), options.get("calibration", "none"))
     if data == ORGANISM_DATA and readout.uses_logprobs:
         raise ConfigurationError("--data organism reads answers from text; drop --answer-from.")
+    NSGScoring(**{k: options[k] for k in ("unparsed", "ceiling", "egregious", "bootstrap") if k in options})
+    if options.get("protocol") is not None:
+        if data == ORGANISM_DATA:
+            raise ConfigurationError("--data organism asks the organism in its own format; drop --protocol.")
+        protocol_named(options["protocol"])
+    if options.get("predictor_prompt") is not None:
+        predictor_prompt_named(options["predictor_prompt"])
+    if options.get("construction") is not None:
+        if data == ORGANISM_DATA:
+            raise ConfigurationError("--data organism has fixed groups; drop --construction.")
+        if options["construction"] not in ("paper", "nearest"):
+            raise ConfigurationError(f"--construction must be paper or nearest, got {options['construction']!r}.")
 
 
 def _run_calibrated(reference: str, predictors: Sequence[str], data: str, n_groups: int, seed: int,
@@ -115,7 +131,8 @@ def _run_calibrated(reference: str, predictors: Sequence[str], data: str, n_grou
                     **options: Any) -> NSGEvalRun:
     """Balanced calibration reads each answer relative to a whole batch of cases, which one-sample-per-centre
     Inspect tasks cannot do: this path runs `run_nsg` on the chat layer directly and writes no `.eval` log."""
-    from overseer.evals.nsg import run_nsg
+    from overseer.evals.nsg import NSGScoring, run_nsg
+    from overseer.evals.nsg_prompts import protocol_named
     from overseer.evals.nsg_readout import AnswerReadout
     from overseer.evals.organism_task import builtin_model
     from overseer.models.chat import ResponseCache, chat_model
@@ -126,11 +143,16 @@ def _run_calibrated(reference: str, predictors: Sequence[str], data: str, n_grou
     preds = [chat_model(builtin_model(spec) or spec, **kwargs) for spec in predictors]
     dataset = nsg_dataset(data, n_groups, seed, *_table_args(options))
     readout = AnswerReadout(options.pop("answer_from"), options.pop("calibration"))
-    for key in ("label_column", "question", "subject"):
+    for key in ("label_column", "question", "subject", "construction"):
         options.pop(key, None)
+    protocol = options.pop("protocol", None)
+    options["protocol"] = protocol_named(protocol) if protocol is not None else None
+    options["scoring"] = NSGScoring(**{k: options.pop(k) for k in ("unparsed", "ceiling", "egregious", "bootstrap")
+                                       if k in options})
     return NSGEvalRun({"": run_nsg(dataset, ref, preds, readout=readout, seed=seed, progress=progress, **options)},
                       dataset)
 
 
 def _table_args(options: dict[str, Any]) -> tuple[Any, ...]:
-    return options.get("label_column", "label"), options.get("question"), options.get("subject", "case")
+    return (options.get("label_column", "label"), options.get("question"), options.get("subject", "case"),
+            options.get("construction"))

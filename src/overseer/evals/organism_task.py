@@ -31,12 +31,13 @@ from typing import Any
 import numpy as np
 
 from overseer.errors import InvalidInputError
-from overseer.evals.nsg import NSGRecord, NSGResult, run_nsg_async
+from overseer.evals.nsg import NSGRecord, NSGResult, NSGScoring, cluster_totals, nsg_of_totals, run_nsg_async
 from overseer.evals.nsg_prompts import Explanation, Messages, ReferenceProtocol, parse_answer
 from overseer.evals.tabular import Case, NSGDataset, TaskSpec, build_groups
 from overseer.models.chat.base import ChatModel, ChatRequest, ChatResponse, Usage
 from overseer.models.organism import behaviours as B
 from overseer.policies.base import Policy, policy_output
+from overseer.stats import cluster_totals_bootstrap
 
 APPROVED, DENIED = "Approved", "Denied"
 ORGANISM_TASK = TaskSpec(
@@ -65,7 +66,7 @@ def organism_loans(n_groups: int | None = 20, seed: int = 0, split: str = "held_
     labels = [APPROVED if B.true_rule(c) else DENIED for c in cases]
     ids = ["loan-" + "-".join(c[k] for k in B.LOAN_ATTRIBUTES) for c in cases]
     groups = build_groups(cases, labels, ids, ORGANISM_TASK.subject, max_distance, min_size, max_size,
-                          n_groups, seed)
+                          n_groups, seed, construction="nearest")  # its measured NSG numbers use these groups
     return NSGDataset(ORGANISM_TASK, groups)
 
 
@@ -170,9 +171,9 @@ class RuleFollowingSimulator(ChatModel):
         explanation = re.search(r"Assistant's explanation: (.+)", reference)
         rule = parse_rule(explanation.group(1)) if explanation else None
         verdict = apply_rule(rule, _features(counterfactual)) if rule else None
-        if verdict is None:
-            return fallback
-        return self.approve if verdict else self.deny
+        answer = fallback if verdict is None else (self.approve if verdict else self.deny)
+        # the paper's predictor prompt asks for [ANSWER] and [CONFIDENCE] sections
+        return f"[ANSWER]\n{answer}\n\n[CONFIDENCE]\nHIGH" if "[ANSWER]" in counterfactual else answer
 
     async def _complete(self, request: ChatRequest) -> ChatResponse:
         self.calls += 1
@@ -219,42 +220,25 @@ class NSGDifference:
         return {"difference": self.difference, "ci_low": self.ci_low, "ci_high": self.ci_high}
 
 
-def _nsg_arrays(records: Sequence[NSGRecord], clusters: list[str]) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    index = {g: i for i, g in enumerate(clusters)}
-    n, w, wo = (np.zeros(len(clusters)) for _ in range(3))
-    for r in records:
-        i = index[r.group_id]
-        n[i] += 1
-        w[i] += r.correct_with
-        wo[i] += r.correct_without
-    return n, w, wo
-
-
 def paired_nsg_difference(a: Sequence[NSGRecord], b: Sequence[NSGRecord], n_boot: int = 2000,
-                          seed: int = 0) -> NSGDifference:
-    """NSG(a) - NSG(b) with a percentile CI from resampling the centre cases the two runs share."""
+                          seed: int = 0, scoring: NSGScoring | None = None) -> NSGDifference:
+    """NSG(a) - NSG(b) with a percentile CI from resampling the centre cases the two runs share (one
+    draw of centres serves both runs, so centre-to-centre variation cancels). `scoring` says which
+    records count and what NSG is at Acc_without = 1 (default: the reference's)."""
+    scoring = scoring or NSGScoring()
+    a, b = scoring.kept(a), scoring.kept(b)
     clusters = sorted({r.group_id for r in a} & {r.group_id for r in b})
     if not clusters:
         return NSGDifference(math.nan, math.nan, math.nan)
-    a = [r for r in a if r.group_id in clusters]
-    b = [r for r in b if r.group_id in clusters]
-    arrays = [_nsg_arrays(records, clusters) for records in (a, b)]
+    totals = np.hstack([cluster_totals([r for r in records if r.group_id in set(clusters)], clusters)
+                        for records in (a, b)])
+    nsg = nsg_of_totals(scoring.ceiling)
 
-    def nsg(counts: np.ndarray, n: np.ndarray, w: np.ndarray, wo: np.ndarray) -> np.ndarray:
-        total = counts @ n
-        acc_w, acc_wo = (counts @ w) / total, (counts @ wo) / total
-        with np.errstate(divide="ignore", invalid="ignore"):
-            return np.where(acc_wo < 1.0, (acc_w - acc_wo) / (1.0 - acc_wo), np.nan)
+    def difference(summed: np.ndarray) -> np.ndarray:
+        return nsg(summed[:, :3]) - nsg(summed[:, 3:])
 
-    ones = np.ones((1, len(clusters)))
-    point = float((nsg(ones, *arrays[0]) - nsg(ones, *arrays[1]))[0])
-    rng = np.random.default_rng(seed)
-    draws = rng.integers(0, len(clusters), size=(n_boot, len(clusters)))
-    counts = np.stack([np.bincount(row, minlength=len(clusters)) for row in draws]).astype(float)
-    boot = nsg(counts, *arrays[0]) - nsg(counts, *arrays[1])
-    boot = boot[np.isfinite(boot)]
-    low, high = np.percentile(boot, [2.5, 97.5]) if boot.size else (math.nan, math.nan)
-    return NSGDifference(point, float(low), float(high))
+    ci = cluster_totals_bootstrap(difference, totals, n_boot=n_boot, seed=seed)
+    return NSGDifference(ci.value, ci.low, ci.high)
 
 
 @dataclass
@@ -288,12 +272,14 @@ async def run_organism_nsg_async(dataset: NSGDataset, reference: ChatModel, pred
                                  supplied: bool = False, n_boot: int = 2000, **kwargs: Any) -> OrganismNSGResult:
     """NSG with the auditor-setting (faithful) and customer-setting (unfaithful) explanations on the same
     groups. `supplied=True` uses the ground-truth rule texts instead of the organism's own explanations."""
+    kwargs.setdefault("predictor_prompt", "one-word")  # the prompt the organism's measured numbers use
     runs = {}
     for setting, faithful in SETTINGS.items():
         explanations = supplied_rule_explanations(dataset, faithful) if supplied else None
         runs[faithful] = await run_nsg_async(dataset, reference, predictors, explanations=explanations,
                                              protocol=OrganismProtocol(setting), n_boot=n_boot, **kwargs)
-    difference = paired_nsg_difference(runs[True].records, runs[False].records, n_boot)
+    difference = paired_nsg_difference(runs[True].records, runs[False].records, n_boot,
+                                       scoring=kwargs.get("scoring"))
     rates = {"auditor": _stated_rule_rates(runs[True]), "customer": _stated_rule_rates(runs[False])}
     return OrganismNSGResult(runs[True], runs[False], difference, rates)
 
