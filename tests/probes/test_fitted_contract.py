@@ -16,18 +16,23 @@ from safetensors.torch import save_file
 from overseer import fitted
 from overseer.errors import NotFittedError
 from overseer.fitted import FAMILIES, Fitted
+from overseer.models.chat.base import ChatModel, ChatResponse
 from overseer.probes import DETECTORS, PROBES
 from overseer.steering import METHODS, load_method
 
 D = 8
 
 
-class ScriptedLiar:
+class ScriptedLiar(ChatModel):
     """Answers "no" to "is it accurate?" after a lie, "yes" otherwise; "not sure" to anything else."""
 
-    def ask(self, messages):
+    provider, model, supports_logprobs = "scripted", "liar", False
+
+    async def _complete(self, request):
+        messages = request.message_dicts()
         lied = "LIE" in messages[-2]["content"]
-        return ("no" if lied else "yes") if "accurate" in messages[-1]["content"] else "not sure"
+        return ChatResponse([("no" if lied else "yes") if "accurate" in messages[-1]["content"] else "not sure"],
+                            self.model)
 
 
 def _data(seed=0, n=60):

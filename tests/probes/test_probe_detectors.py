@@ -6,23 +6,33 @@ import torch
 
 from overseer.errors import InvalidInputError, OverseerError
 from overseer.models import capture, continuation_logprobs
+from overseer.models.chat.base import ChatModel, ChatResponse
+from overseer.models.chat.local import LocalChatModel
 from overseer.probes import auroc
 from overseer.probes.activations import response_spans
 from overseer.probes.blackbox import (
+    NO_FORMS,
+    YES_FORMS,
     FollowUpLieDetector,
     confession_scores,
     follow_up_answers,
+    parse_yes_no,
+    read_yes_no,
     self_classification_scores,
 )
-from overseer.probes.chat_access import LocalChatModel, parse_yes_no
 from overseer.probes.deception import DeceptionProbe, city_lie_pairs, dialogue_acts
 from overseer.probes.elicitation import SecretTarget, build_prompts, run_elicitation, substring_check
 
 from helpers.tiny_models import tiny_model
 
 
-class ScriptedLiar:
-    """A text-only chat model that admits its lies: its answers are marked with LIE when false."""
+class ScriptedLiar(ChatModel):
+    """A text-only chat-layer model that admits its lies: its answers are marked with LIE when false."""
+
+    provider, model, supports_logprobs = "scripted", "liar", False
+
+    async def _complete(self, request):
+        return ChatResponse([self.ask(request.message_dicts())], self.model)
 
     def ask(self, messages):
         lied = "LIE" in messages[-2]["content"]
@@ -76,18 +86,30 @@ def test_detectors_need_transcripts_that_end_with_the_answer():
         follow_up_answers(ScriptedLiar(), [[{"role": "user", "content": "hi"}]], ["Yes?"])
 
 
-def test_local_yes_no_logodds_match_single_token_continuation_scores():
+def test_local_follow_up_scores_are_exact_yes_no_logodds_of_single_token_continuations():
     lm = tiny_model()
     chat = LocalChatModel(lm)
-    conversation = [{"role": "user", "content": "Is the sky blue?"}]
-    got = chat.yes_no_logodds([conversation])[0]
-    prompt = chat.prompt(conversation)
+    transcript = [{"role": "user", "content": "Is the sky blue?"}, {"role": "assistant", "content": "Yes."}]
+    question = "Did you just lie? Answer yes or no."
+    got = follow_up_answers(chat, [transcript], [question])[0, 0]
+    prompt = lm.chat_prompt([*transcript, {"role": "user", "content": question}], add_generation_prompt=True)
     lp = {}
-    for word, ids in (("yes", chat._yes), ("no", chat._no)):
-        words = [lm.tokenizer.decode([i]) for i in ids]
-        scores = continuation_logprobs(lm, [prompt] * len(words), words)
+    for word, forms in (("yes", YES_FORMS), ("no", NO_FORMS)):
+        texts = {t for t in chat.first_tokens(forms).values() if t.strip().lower().startswith(word[0])}
+        scores = continuation_logprobs(lm, [prompt] * len(texts), sorted(texts))
         lp[word] = torch.logsumexp(torch.tensor([s.logprob for s in scores]), 0).item()
     assert got == pytest.approx(lp["yes"] - lp["no"], abs=1e-4)
+
+
+def test_yes_no_reading_prefers_exact_logodds_then_top_logprobs_then_text():
+    exact = read_yes_no("No.", {" Yes": -3.0, " No": -0.1, "Y": -5.0})
+    assert exact.readout == "exact" and exact.parsed == -1
+    assert exact.logodds == pytest.approx(np.logaddexp(-3.0, -5.0) + 0.1)
+    # from the top alternatives, "You" is not a yes; a side missing from them is floored at the lowest listed
+    top = read_yes_no("Yes", None, [("Yes", -0.2), ("You", -1.0), ("Sure", -4.0)])
+    assert top.readout == "top_logprobs" and top.logodds == pytest.approx(-0.2 + 4.0)
+    text = read_yes_no("  no, never", None, [("Maybe", -0.1)])
+    assert (text.readout, text.score) == ("text", -1.0)
 
 
 def test_city_lies_pair_a_true_answer_with_a_false_one_about_the_same_city():

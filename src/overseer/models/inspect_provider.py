@@ -14,8 +14,15 @@ GenerateConfig: `temperature` (None -> greedy), `top_p`, `max_tokens` (None -> 2
 `ChatRequest`, and the provider also cuts each text at its first stop sequence (so a chat model
 that does not stop there, or more stop sequences than the chat layer takes, still work).
 
-Tool calls (the JSON text protocol): when tools are on offer, the system message gains a list
-of the tools with their JSON schemas and this instruction: to call a tool, write
+Tool calls. A local model whose chat template has a tool format gets that format
+(`overseer.models.tool_format`): the template renders the tools (`apply_chat_template(..., tools=...)`),
+earlier calls (assistant `tool_calls`) and tool results (`tool` turns), and the reply is parsed in the
+format read off the template: Hermes/Qwen `<tool_call>{"name": ..., "arguments": ...}</tool_call>`,
+Llama 3.1 JSON `{"name": ..., "parameters": ...}` (after `<|python_tag|>` or bare), or Mistral
+`[TOOL_CALLS][{"name": ..., "arguments": ...}]`. Every other model (a template with no `tools`, or a tool
+format that is none of these, a template that fails to render the conversation, a remote chat model) gets the
+JSON text protocol: when tools are on offer, the system message gains a list of the tools with their JSON
+schemas and this instruction: to call a tool, write
 
     ```tool
     {"tool": "NAME", "arguments": {...}}
@@ -23,17 +30,18 @@ of the tools with their JSON schemas and this instruction: to call a tool, write
 
 (one block per call; `{"name": ..., "arguments": ...}` and Hermes/Qwen-style
 `<tool_call>{...}</tool_call>` are read too, since models trained on those formats write them).
-Each block becomes an Inspect `ToolCall`; a block that is not valid JSON, names no tool, names a
-tool not on offer or carries non-object arguments becomes a `ToolCall` with `parse_error` set,
-which Inspect returns to the model as a tool error. Earlier calls are shown back to the model in
-the same format, and tool results come back as user turns `[tool result <id> <function>] ...`
-(the chat layer speaks system/user/assistant only). A chat template's own tool format is not
-used: the chat layer renders plain role/content turns.
+Earlier calls are shown back to the model in the same format, and tool results come back as user turns
+`[tool result <id> <function>] ...` (the chat layer speaks system/user/assistant only). SmolLM2 and the
+organism have no tool format in their templates, so they use the JSON text protocol.
+In either format each call becomes an Inspect `ToolCall`; a call that is not valid JSON, names no tool,
+names a tool not on offer or carries non-object arguments becomes a `ToolCall` with `parse_error` set,
+which Inspect returns to the model as a tool error (never an exception).
 """
 
 from __future__ import annotations
 
 import json
+import logging
 import re
 import threading
 import uuid
@@ -56,8 +64,16 @@ from inspect_ai.tool import ToolCall, ToolChoice, ToolFunction, ToolInfo
 
 from overseer.errors import ConfigurationError, InvalidInputError
 from overseer.models.chat.base import MAX_STOP_SEQUENCES, ChatModel, ChatRequest, ChatResponse, TokenLogprob, Usage
+from overseer.models.tool_format import NativeToolFormat, complete_rendered, native_tool_format, uses_tools
+
+logger = logging.getLogger(__name__)
 
 DEFAULT_MAX_TOKENS = 256
+# Exact first-token log-probabilities of candidate texts (Inspect's GenerateConfig has no field for them):
+# GenerateConfig(extra_body={CANDIDATES_KEY: ["Yes", "No"]}) -> ModelOutput.metadata[CANDIDATES_KEY], a dict
+# {first token: log-probability}, where the chat model can read them (local models; see ChatRequest.candidates).
+# Only overseer/ models take this key: other providers would send extra_body on to their API.
+CANDIDATES_KEY = "overseer_candidates"
 
 # --------------------------------------------------------------------------------------------- chat models
 
@@ -204,6 +220,7 @@ def build_request(messages: list[dict[str, str]], config: GenerateConfig) -> Cha
     kwargs["stop"] = tuple(config.stop_seqs or ())[:MAX_STOP_SEQUENCES]
     if config.top_p is not None:
         kwargs["top_p"] = config.top_p
+    kwargs["candidates"] = (config.extra_body or {}).get(CANDIDATES_KEY)
     return ChatRequest.build(messages, **kwargs)
 
 
@@ -218,6 +235,7 @@ class OverseerModelAPI(ModelAPI):
             raise ConfigurationError(f"overseer/ models take the model args cache, max_concurrency and max_retries, "
                                      f"got {sorted(unknown)}; put steering in the name: overseer/NAME?steer=DIR.")
         self.chat = shared_chat_model(model_name, **model_args)
+        self.tool_format: NativeToolFormat | None = native_tool_format(self.chat)
         if config.max_connections is None and config.adaptive_connections is None:
             # Inspect's adaptive concurrency starts at 20 requests in flight and ramps up, which splits a
             # burst of requests into several forward-pass batches; a local model wants a fixed, wide pool.
@@ -227,12 +245,29 @@ class OverseerModelAPI(ModelAPI):
                        config: GenerateConfig) -> ModelOutput:
         offered = tools if tool_choice != "none" else []
         request = build_request(to_chat_messages(input, offered, tool_choice), config)
-        response = await self.chat.complete_request(request)
+        native = self._native_prompt(input, offered, tool_choice)
+        if native is None:
+            response = await self.chat.complete_request(request)
+        else:
+            response = await complete_rendered(self.chat, native, request)
         stops = list(config.stop_seqs or [])
-        choices = [_choice(response, i, offered, stops) for i in range(len(response.texts))]
+        parse = self.tool_format.parse if native is not None and self.tool_format is not None else parse_tool_calls
+        choices = [_choice(response, i, offered, stops, parse) for i in range(len(response.texts))]
         usage = ModelUsage(input_tokens=response.usage.prompt_tokens, output_tokens=response.usage.completion_tokens,
                            total_tokens=response.usage.total_tokens)
-        return ModelOutput(model=self.model_name, choices=choices, usage=usage)
+        metadata = {CANDIDATES_KEY: response.candidate_logprobs} if response.candidate_logprobs is not None else None
+        return ModelOutput(model=self.model_name, choices=choices, usage=usage, metadata=metadata)
+
+    def _native_prompt(self, input: list[ChatMessage], tools: list[ToolInfo], tool_choice: ToolChoice) -> str | None:
+        """The prompt in the chat template's own tool format, or None where the JSON text protocol applies."""
+        if self.tool_format is None or not (tools or uses_tools(input)):
+            return None
+        try:
+            return self.tool_format.render(input, tools, tool_choice)
+        except Exception as exc:  # noqa: BLE001  (a template's raise_exception, a role order it refuses)
+            logger.warning("%s: the chat template could not render this conversation with tools (%s); "
+                           "using the JSON text protocol for it.", self.model_name, exc)
+            return None
 
     def max_connections(self) -> int:
         return 32  # local: concurrent requests are batched by the chat layer, not rate-limited
@@ -244,7 +279,8 @@ class OverseerModelAPI(ModelAPI):
         return len(lm.tokenizer.encode(text, add_special_tokens=False))
 
 
-def _choice(response: ChatResponse, i: int, tools: list[ToolInfo], stops: list[str]) -> ChatCompletionChoice:
+def _choice(response: ChatResponse, i: int, tools: list[ToolInfo], stops: list[str],
+            parse: Any = None) -> ChatCompletionChoice:
     text = response.texts[i]
     reason = response.finish_reasons[i] if i < len(response.finish_reasons) else "stop"
     tokens = response.logprobs[i] if response.logprobs is not None else None
@@ -253,7 +289,7 @@ def _choice(response: ChatResponse, i: int, tools: list[ToolInfo], stops: list[s
         text, reason = text[:cut], "stop"
         if tokens is not None:
             tokens = _tokens_within(tokens, cut)
-    content, calls = parse_tool_calls(text, tools) if tools else (text, [])
+    content, calls = (parse or parse_tool_calls)(text, tools) if tools else (text, [])
     stop_reason = "tool_calls" if calls else ("max_tokens" if reason == "length" else "stop")
     logprobs = None if tokens is None else Logprobs(content=[
         Logprob(token=t.token, logprob=t.logprob,

@@ -85,19 +85,23 @@ def lies(
     """Instructed-lie detection AUROC: white-box deception probes and black-box detectors side by side.
 
     With --model organism it runs the organism benchmark instead: the probe is fitted on the organism's own
-    instructed truths vs lies about its world, and also tested on its denials of its planted secret."""
+    instructed truths vs lies about its world, and also tested on its denials of its planted secret. The
+    black-box detectors run as the Inspect task overseer/lie_detection; its .eval log goes to logs/."""
     from overseer.probes.lies import detect_lies
 
-    result = detect_lies(model, _layers(layers), n_train, n_test, n_neutral, n_blackbox_train, fpr, blackbox, cache,
-                         seed)
-    organism = result.to_dict().get("benchmark") == "organism"
+    organism = model == "organism"
     target = run_dir(out, "probe-lies-organism" if organism else "probe-lies")
+    result = detect_lies(model, _layers(layers), n_train, n_test, n_neutral, n_blackbox_train, fpr, blackbox, cache,
+                         seed, log_dir=target / "logs")
+    organism = hasattr(result, "to_tables")  # a local copy of the organism runs its benchmark too
     _write_json(target / "lies.json", result.to_dict())
     result.write_figure(target / ("organism_lies.png" if organism else "detectors.png"))
-    console.print(result.to_table().to_rich(digits=3))
+    for table in (result.to_tables() if organism else [result.to_table()]):
+        console.print(table.to_rich(digits=3))
     for line in result.summary_lines():
         console.print(line)
-    console.print(f"wrote {target}")
+    logs = f"; Inspect logs: inspect view --log-dir {target / 'logs'}" if blackbox else ""
+    console.print(f"wrote {target}{logs}", soft_wrap=True, highlight=False)
 
 
 @elicit_app.command("secret")

@@ -18,23 +18,13 @@ import numpy as np
 
 from overseer.errors import InvalidInputError
 from overseer.models import LoadedModel
-from overseer.probes.blackbox import (
-    CONFESSION_QUESTION,
-    FOLLOW_UP_QUESTIONS,
-    SELF_CLASSIFICATION_QUESTION,
-    FollowUpLieDetector,
-    follow_up_answers,
-)
-from overseer.probes.chat_access import LocalChatModel
 from overseer.probes.datasets import load_statements
 from overseer.probes.deception import (
     DeceptionProbe,
-    Dialogue,
     city_lie_pairs,
     dialogue_acts,
     neutral_dialogues,
     persona_pairs,
-    persona_statement_pairs,
 )
 from overseer.probes.metrics import Estimate, auroc, auroc_ci, recall_at_threshold, wilson_interval
 from overseer.probes.sweep import stratified_split
@@ -72,12 +62,14 @@ class LiesResult:
     detectors: list[DetectorScore]
     whitebox_by_layer: list[DetectorScore]
     notes: list[str] = field(default_factory=list)
+    eval_log: str | None = None  # the black-box detectors' Inspect log (overseer/lie_detection)
 
     def to_dict(self) -> dict:
         return {"model": self.model, "layers": self.layers, "fpr": self.fpr, "n_train": self.n_train,
                 "n_test": self.n_test, "n_neutral": self.n_neutral, "layer": self.layer,
                 "validation_auroc": self.validation_auroc, "detectors": [d.to_dict() for d in self.detectors],
-                "whitebox_by_layer": [d.to_dict() for d in self.whitebox_by_layer], "notes": self.notes}
+                "whitebox_by_layer": [d.to_dict() for d in self.whitebox_by_layer], "notes": self.notes,
+                "eval_log": self.eval_log}
 
     def to_table(self) -> Table:
         rows = [[d.detector, d.kind, d.layer, str(d.auroc), d.auroc_vs_neutral,
@@ -113,7 +105,8 @@ def _whitebox(name: str, probe: DeceptionProbe, test_x, test_y, neutral_x, fpr: 
 
 def run_lies(lm: LoadedModel, layers: list[int] | None = None, n_train_facts: int = 150, n_test_pairs: int = 80,
              n_neutral: int = 150, n_blackbox_train_pairs: int = 50, fpr: float = 0.01, blackbox: bool = True,
-             cache_dir: str | Path | None = None, seed: int = 0, data_root=None) -> LiesResult:
+             cache_dir: str | Path | None = None, seed: int = 0, data_root=None,
+             log_dir: str | Path = "logs") -> LiesResult:
     if n_train_facts < 4 or n_test_pairs < 2:
         raise InvalidInputError("need at least 4 training facts and 2 test pairs.")
     layers = lm.check_layers(layers if layers is not None else
@@ -147,40 +140,31 @@ def run_lies(lm: LoadedModel, layers: list[int] | None = None, n_train_facts: in
     result = LiesResult(lm.name, layers, fpr, len(train), len(test), len(neutral), best, validation,
                         detectors, by_layer)
     if blackbox:
-        result.detectors.extend(_blackbox(lm, test, te_y, n_blackbox_train_pairs, seed, data_root))
+        # The same city lies (n_test_pairs, seed) are the black-box task's test split.
+        from overseer.probes.lies_task import run_lie_detection_eval
+
+        found, result.eval_log = run_lie_detection_eval(lm, "general", log_dir, n_train=n_blackbox_train_pairs,
+                                                        n_test=n_test_pairs, seed=seed, data_root=data_root)
+        result.detectors.extend(DetectorScore(d.detector, "black-box", d.auroc) for d in found.detectors)
         result.notes.append("black-box detectors are scored on the test lies only (no neutral-chat threshold): "
                             "asking ~11 follow-ups per neutral reply was beyond this run's CPU budget.")
     return result
 
 
-def _blackbox(lm: LoadedModel, test: list[Dialogue], te_y: np.ndarray, n_pairs: int, seed: int,
-              data_root) -> list[DetectorScore]:
-    chat = LocalChatModel(lm)
-    questions = [q for group in FOLLOW_UP_QUESTIONS.values() for q in group]
-    extra = [SELF_CLASSIFICATION_QUESTION, CONFESSION_QUESTION]
-    bb_train = persona_statement_pairs(n_pairs, seed, data_root)
-    bb_y = np.array([d.label for d in bb_train])
-    train_answers = follow_up_answers(chat, [d.as_messages for d in bb_train], questions)
-    test_answers = follow_up_answers(chat, [d.as_messages for d in test], questions + extra)
-    detector = FollowUpLieDetector(questions).fit_features(train_answers, bb_y)
-    follow = detector.score_features(test_answers[:, :len(questions)])
-    self_class = -test_answers[:, len(questions)]
-    confession = test_answers[:, len(questions) + 1]
-    return [DetectorScore("follow-up questions + LR (Pacchiardi)", "black-box", auroc_ci(follow, te_y)),
-            DetectorScore("self-classification", "black-box", auroc_ci(self_class, te_y)),
-            DetectorScore("confession follow-up", "black-box", auroc_ci(confession, te_y))]
-
-
 def detect_lies(model: str | LoadedModel, layers: list[int] | None = None, n_train: int = 150, n_test: int = 80,
                 n_neutral: int = 150, n_blackbox_train: int = 50, fpr: float = 0.01, blackbox: bool = True,
-                cache_dir: str | Path | None = None, seed: int = 0) -> LiesResult | Any:
+                cache_dir: str | Path | None = None, seed: int = 0, log_dir: str | Path = "logs"
+                ) -> LiesResult | Any:
     """`overseer probe lies`: the organism runs its own benchmark (its instructed lies about its world and
-    its secret denials, `run_organism_lies`); any other model the general one (`run_lies`)."""
+    its secret denials, `run_organism_lies`); any other model the general one (`run_lies`). The black-box
+    detectors run as the Inspect task overseer/lie_detection, its `.eval` log under `log_dir`."""
     from overseer.models import load_model
 
     lm = model if isinstance(model, LoadedModel) else load_model(model)
     if lm.name == "organism":
         from overseer.probes.organism_lies import run_organism_lies
 
-        return run_organism_lies(lm, layers, n_neutral=n_neutral, fpr=fpr, cache_dir=cache_dir, seed=seed)
-    return run_lies(lm, layers, n_train, n_test, n_neutral, n_blackbox_train, fpr, blackbox, cache_dir, seed)
+        return run_organism_lies(lm, layers, n_neutral=n_neutral, fpr=fpr, cache_dir=cache_dir, seed=seed,
+                                 blackbox=blackbox, log_dir=log_dir)
+    return run_lies(lm, layers, n_train, n_test, n_neutral, n_blackbox_train, fpr, blackbox, cache_dir, seed,
+                    log_dir=log_dir)

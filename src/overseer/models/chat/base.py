@@ -67,11 +67,15 @@ class ChatRequest:
     top_logprobs: int = 0  # alternatives per generated token; implies logprobs
     stop: tuple[str, ...] = ()  # generation ends before the first of these texts (which is not returned)
     top_p: float = 1.0  # nucleus sampling; only used when temperature > 0
+    # Texts whose first tokens' log-probabilities at the reply's first position come back exactly in
+    # `ChatResponse.candidate_logprobs` (e.g. Yes/No forms), however unlikely; top_logprobs stops at 20.
+    candidates: tuple[str, ...] = ()
 
     @classmethod
     def build(cls, messages: Any, temperature: float = 0.0, max_tokens: int = 256, n: int = 1,
               seed: int | None = None, logprobs: bool = False, top_logprobs: int = 0,
-              stop: str | list[str] | tuple[str, ...] | None = None, top_p: float = 1.0) -> ChatRequest:
+              stop: str | list[str] | tuple[str, ...] | None = None, top_p: float = 1.0,
+              candidates: list[str] | tuple[str, ...] | None = None) -> ChatRequest:
         if isinstance(messages, str):
             messages = [{"role": "user", "content": messages}]
         if not isinstance(messages, list | tuple) or not messages:
@@ -98,9 +102,12 @@ class ChatRequest:
             raise InvalidInputError(f"stop must be up to {MAX_STOP_SEQUENCES} non-empty strings, got {stop!r}.")
         if not 0 < top_p <= 1:
             raise InvalidInputError(f"top_p must be in (0, 1], got {top_p}.")
+        options = tuple(candidates or ())
+        if not all(isinstance(c, str) and c for c in options):
+            raise InvalidInputError(f"candidates must be non-empty strings, got {candidates!r}.")
         return cls(tuple(pairs), float(temperature), int(max_tokens), int(n),
                    None if seed is None else int(seed), bool(logprobs or top_logprobs), int(top_logprobs),
-                   stops, float(top_p))
+                   stops, float(top_p), options)
 
     def message_dicts(self) -> list[dict[str, str]]:
         return [{"role": role, "content": content} for role, content in self.messages]
@@ -114,6 +121,8 @@ class ChatRequest:
             out["stop"] = list(self.stop)
         if self.top_p != 1.0:
             out["top_p"] = self.top_p
+        if self.candidates:
+            out["candidates"] = list(self.candidates)
         return out
 
     def key(self, provider: str, model: str) -> str:
@@ -129,6 +138,10 @@ class ChatResponse:
     logprobs: list[list[TokenLogprob]] | None = None
     finish_reasons: list[str] = field(default_factory=list)
     cached: bool = False
+    # first token of each requested candidate (decoded) -> its exact log-probability at the reply's first
+    # position, the same for every choice; None when the request named no candidates or the provider
+    # cannot read them (see `ChatModel.supports_candidates`)
+    candidate_logprobs: dict[str, float] | None = None
 
     @property
     def text(self) -> str:
@@ -137,6 +150,8 @@ class ChatResponse:
     def to_dict(self) -> dict[str, Any]:
         out = asdict(self)
         out["usage"]["total_tokens"] = self.usage.total_tokens
+        if self.candidate_logprobs is None:  # responses without candidates keep their old form
+            del out["candidate_logprobs"]
         return out
 
     @classmethod
@@ -150,6 +165,8 @@ class ChatResponse:
                 [TokenLogprob(t["token"], float(t["logprob"]), tuple((a, float(b)) for a, b in t.get("top", ())))
                  for t in choice] for choice in logprobs],
             finish_reasons=list(data.get("finish_reasons", [])), cached=bool(data.get("cached", False)),
+            candidate_logprobs=None if data.get("candidate_logprobs") is None else {
+                str(k): float(v) for k, v in data["candidate_logprobs"].items()},
         )
 
 
@@ -164,6 +181,9 @@ class ChatModel(ABC):
     model: str = ""
     #: whether responses can carry token log-probabilities (and top alternatives)
     supports_logprobs: bool = True
+    #: whether a request's `candidates` come back exactly in `candidate_logprobs` (local models); others
+    #: ignore them, and a caller falls back to the top log-probabilities or the text
+    supports_candidates: bool = False
 
     @property
     def spec(self) -> str:
@@ -248,6 +268,10 @@ class WrappedChatModel(ChatModel):
     @property
     def supports_logprobs(self) -> bool:  # type: ignore[override]
         return self.inner.supports_logprobs
+
+    @property
+    def supports_candidates(self) -> bool:  # type: ignore[override]
+        return self.inner.supports_candidates
 
     async def _complete(self, request: ChatRequest) -> ChatResponse:
         return await self.inner.complete_request(request)

@@ -37,6 +37,8 @@ class Job:
     stop: threading.Event = field(default_factory=threading.Event)
     on_delta: OnDelta | None = None
     future: asyncio.Future | None = None
+    candidate_tokens: dict[int, str] = field(default_factory=dict)  # first-token id -> its text (request.candidates)
+    candidate_logprobs: dict[str, float] | None = None  # read at the first decoding step
 
     @property
     def rows(self) -> int:
@@ -135,6 +137,8 @@ def _advance(row: _Row, logits: torch.Tensor, token: torch.Tensor, eos_ids: set[
     """Append `token` to `row` (unless it ends the row); True while the row goes on."""
     request = row.job.request
     token = int(token)
+    if row.job.candidate_tokens and row.job.candidate_logprobs is None:
+        row.job.candidate_logprobs = _candidate_logprobs(logits, row.job.candidate_tokens)
     if token in eos_ids:
         row.finish = "stop"
         _emit(row, final=True)
@@ -159,6 +163,15 @@ def _advance(row: _Row, logits: torch.Tensor, token: torch.Tensor, eos_ids: set[
         row.finish = "stop"
     _emit(row, final=row.finish is not None)
     return row.finish is None
+
+
+def _candidate_logprobs(logits: torch.Tensor, tokens: dict[int, str]) -> dict[str, float]:
+    """Exact log-probability of each candidate first token (ids that decode alike are summed)."""
+    logp = torch.log_softmax(logits.float(), -1)
+    by_text: dict[str, list[int]] = {}
+    for token_id, text in tokens.items():
+        by_text.setdefault(text, []).append(token_id)
+    return {text: float(torch.logsumexp(logp[ids], 0)) for text, ids in sorted(by_text.items())}
 
 
 def _stop_at(text: str, stops: tuple[str, ...], since: int) -> int | None:
@@ -195,7 +208,8 @@ def _response(job: Job, rows: list[_Row], model_name: str, tokenizer: Any) -> Ch
     logprobs = [row.logprobs for row in rows] if request.logprobs else None
     return ChatResponse(texts=texts, model=model_name,
                         usage=Usage(len(job.prompt_ids), sum(len(row.tokens) for row in rows)),
-                        logprobs=logprobs, finish_reasons=[row.finish or "stop" for row in rows])
+                        logprobs=logprobs, finish_reasons=[row.finish or "stop" for row in rows],
+                        candidate_logprobs=job.candidate_logprobs)
 
 
 class MicroBatcher:

@@ -87,6 +87,7 @@ class LocalChatModel(ChatModel):
     """
 
     provider = "local"
+    supports_candidates = True
 
     def __init__(self, model: str | LoadedModel, steer: str | Path | Rewrite | Any | None = None,
                  steer_layer: int | None = None, device: str = "cpu", name: str | None = None,
@@ -136,10 +137,24 @@ class LocalChatModel(ChatModel):
             job.stop = stop
         return self._run_batch([job])[0]
 
-    def _job(self, request: ChatRequest, on_delta: OnDelta | None = None) -> Job:
-        prompt = self.lm.chat_prompt(request.message_dicts())
+    async def complete_prompt(self, prompt: str, request: ChatRequest) -> ChatResponse:
+        """Like `complete_request` for a prompt the caller rendered (a chat template's own tool format, see
+        `overseer.models.tool_format`): `request` gives only the sampling settings; its messages are not read."""
+        return await self._batcher.submit(self._job(request, prompt=prompt))
+
+    def _job(self, request: ChatRequest, on_delta: OnDelta | None = None, prompt: str | None = None) -> Job:
+        prompt = self.lm.chat_prompt(request.message_dicts()) if prompt is None else prompt
         ids = self.lm.encode([prompt])["input_ids"][0].tolist()
-        return Job(request, ids, on_delta=on_delta)
+        return Job(request, ids, on_delta=on_delta, candidate_tokens=self.first_tokens(request.candidates))
+
+    def first_tokens(self, candidates: tuple[str, ...] | list[str]) -> dict[int, str]:
+        """Each candidate's first token, as the tokenizer splits the candidate on its own: id -> decoded text."""
+        out = {}
+        for text in candidates:
+            first = self.lm.tokenizer(text, add_special_tokens=False)["input_ids"][:1]
+            if first:
+                out[first[0]] = self.lm.tokenizer.decode(first)
+        return out
 
     def _run_batch(self, jobs: list[Job]) -> list[ChatResponse]:
         steering = (self.lm.intervene(self.steer_layer, self.steer_fn, positions="last")
