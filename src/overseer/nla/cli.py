@@ -1,4 +1,5 @@
-"""`overseer nla train|explain|eval`: natural-language autoencoders on the organism (or any saved NLA)."""
+"""`overseer nla train|explain|eval|ar`: natural-language autoencoders on the organism (or any saved NLA), and an
+AR on a real model scored against Patchscopes."""
 
 from __future__ import annotations
 
@@ -84,3 +85,28 @@ def nla_eval(
     except OverseerError as exc:
         fail(exc)
     _show(report, target)
+
+
+@app.command("ar")
+def nla_ar(
+    model: str = typer.Option("smollm2", help="any model the model layer loads (embedded name, HF id or path)"),
+    n_train: int = typer.Option(240, help="packaged TruthfulQA texts to train the AR on"),
+    n_test: int = typer.Option(120, help="held-out TruthfulQA texts to score on"),
+    steps: int = typer.Option(150, help="AR steps (batch 32)"),
+    train_blocks: int = typer.Option(4, help="blocks up to layer K fine-tuned (the top ones); the rest stay frozen"),
+    device: str = typer.Option("cpu", help="cpu, cuda, ..."),
+    out: Path | None = typer.Option(None, help="output directory (default runs/<timestamp>-nla-ar)"),
+) -> None:
+    """Train an AR on a real model (texts and Patchscopes descriptions as explanations); FVE of each source."""
+    from overseer.nla.smollm2 import evaluate_model_ar
+
+    target = run_dir(out, "nla-ar")
+    try:
+        report, ar = evaluate_model_ar(model, n_train, n_test, steps, train_blocks, device=device)
+    except OverseerError as exc:
+        fail(exc)
+    ar.save(target / "ar")
+    (target / "nla_ar_report.json").write_text(json.dumps(report.to_dict(), indent=2, default=str))
+    for table in (report.to_table(), report.examples_table()):
+        console.print(table.to_rich())
+    console.print(f"wrote {target}", soft_wrap=True)
