@@ -209,3 +209,19 @@ def cluster_totals_bootstrap(statistic: Callable[[np.ndarray], np.ndarray], tota
     low, high = _percentile(np.asarray(statistic(counts @ totals), dtype=np.float64), alpha)
     return Estimate(value, low, high, units)
 
+
+def jackknife_ci(value: float, leave_one_out: Sequence[float], z: float = 1.959964,
+                 bounds: tuple[float, float] | None = None) -> Estimate:
+    """`value` (a statistic of all units) with the normal interval value +- z * jackknife standard error, from the
+    statistic recomputed with each unit left out. For statistics that are not means of their units (a corpus's
+    share of distinct n-grams), where a bootstrap is biased because a resample repeats units. `bounds` clips the
+    interval (e.g. (0, 1) for a share); fewer than two units give a zero-width interval."""
+    n = len(leave_one_out)
+    if n < 2:
+        return Estimate(value, value, value, n)
+    mean = sum(leave_one_out) / n
+    se = math.sqrt((n - 1) / n * sum((v - mean) ** 2 for v in leave_one_out))
+    low, high = value - z * se, value + z * se
+    if bounds is not None:
+        low, high = max(bounds[0], low), min(bounds[1], high)
+    return Estimate(value, low, high, n)

@@ -28,7 +28,8 @@ def test_each_section_prints_one_line_and_nothing_else(tmp_path, capfd):
                   on_section=progress.done)
     lines = out.getvalue().splitlines()
     assert started == ["models"]
-    assert len(lines) == 1 and lines[0].split()[0] == "ok" and "Models under audit" in lines[0]
+    assert len(lines) == 2 and lines[0].split()[0] == "ok" and "Models under audit" in lines[0]
+    assert lines[1].startswith("total: ") and "torch" in lines[1]  # the total time and the machine
     captured = capfd.readouterr()
     assert "Loading weights" not in captured.err + captured.out
     assert not any(not line.strip() for line in (captured.out + captured.err).splitlines())

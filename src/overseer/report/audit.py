@@ -27,6 +27,9 @@ class AuditContext:
     model: str
     out_dir: Path
     quick: bool = True
+    # --full sizes times `scale` (bench/audit_time.py runs sections small to project the full audit's time);
+    # sections that honour it say so in their docstring.
+    scale: float = 1.0
     _models: dict[str, Any] = field(default_factory=dict)
 
     def load(self, name: str):
@@ -59,6 +62,8 @@ SECTIONS.add_lazy("steer-organism", "overseer.report.steering_sections:organism_
                   "Steering the organism (ground truth)")
 SECTIONS.add_lazy("steer-truthfulqa", "overseer.report.steering_sections:truthfulqa_section",
                   "Steering on TruthfulQA")
+SECTIONS.add_lazy("steer-toxicity", "overseer.report.toxicity_sections:toxicity_section",
+                  "Steering away from toxicity (RealToxicityPrompts; --full only)")
 SECTIONS.add_lazy("truth-probes", "overseer.report.method_sections:truth_probe_section", "Truth probes")
 SECTIONS.add_lazy("deception-organism", "overseer.report.probe_sections:organism_deception_section",
                   "Lie detection on the organism")
@@ -89,6 +94,8 @@ def _lazy(key: str) -> SectionFn:
 class AuditResult:
     out_dir: Path
     sections: list[Section]
+    seconds: float = 0.0  # wall clock of the whole audit
+    machine: dict[str, Any] = field(default_factory=dict)
 
     @property
     def report(self) -> Path:
@@ -105,8 +112,14 @@ def section_keys() -> list[str]:
 
 def run_audit(model: str = "smollm2", out_dir: Path | None = None, only: list[str] | None = None,
               quick: bool = True, on_section: Callable[[Section], None] | None = None,
-              on_start: Callable[[str, str], None] | None = None) -> AuditResult:
+              on_start: Callable[[str, str], None] | None = None, scale: float = 1.0) -> AuditResult:
     """Run the sections in order; `on_start(key, title)` is called as each begins, `on_section` as it ends."""
+    from overseer.report.timing import machine_info
+
+    audit_start, machine = time.perf_counter(), machine_info()
+    cpu_seconds: dict[str, float] = {}  # process CPU time per section: wall time alone hides a loaded machine
+    if not 0 < scale <= 1:
+        raise InvalidInputError(f"scale must be in (0, 1], got {scale}: it shrinks --full sizes for benches.")
     specs = _registry()
     if only:
         unknown = sorted(set(only) - {s.key for s in specs})
@@ -114,10 +127,10 @@ def run_audit(model: str = "smollm2", out_dir: Path | None = None, only: list[st
             raise InvalidInputError(f"unknown audit section(s) {unknown}: choose from {[s.key for s in specs]}.")
         specs = [s for s in specs if s.key in only]
     out_dir = run_dir(out_dir, "audit")
-    ctx = AuditContext(model=model, out_dir=out_dir, quick=quick)
+    ctx = AuditContext(model=model, out_dir=out_dir, quick=quick, scale=scale)
     sections: list[Section] = []
     for spec in specs:
-        start = time.perf_counter()
+        start, cpu_start = time.perf_counter(), time.process_time()
         if on_start is not None:
             on_start(spec.key, spec.title)
         try:
@@ -128,16 +141,19 @@ def run_audit(model: str = "smollm2", out_dir: Path | None = None, only: list[st
             section = Section(spec.key, spec.title, "failed", summary=f"{type(exc).__name__}: {exc}",
                               data={"traceback": traceback.format_exc()})
         section.seconds = time.perf_counter() - start
+        cpu_seconds[section.key] = time.process_time() - cpu_start
         sections.append(section)
         # Written after every section, so an interrupted audit keeps what it finished.
-        _write(out_dir, model, sections)
+        timing = {"seconds": time.perf_counter() - audit_start, "machine": machine, "quick": quick,
+                  "cpu_seconds": cpu_seconds}
+        _write(out_dir, model, sections, timing)
         if on_section is not None:
             on_section(section)
-    return AuditResult(out_dir, sections)
+    return AuditResult(out_dir, sections, time.perf_counter() - audit_start, machine)
 
 
-def _write(out_dir: Path, model: str, sections: list[Section]) -> None:
+def _write(out_dir: Path, model: str, sections: list[Section], timing: dict[str, Any] | None = None) -> None:
     (out_dir / "audit.json").write_text(json.dumps(
-        {"model": model, "sections": [s.to_dict() for s in sections]}, indent=2, default=str))
-    html_text = render("overseer audit", sections, {"model": model})
+        {"model": model, **(timing or {}), "sections": [s.to_dict() for s in sections]}, indent=2, default=str))
+    html_text = render("overseer audit", sections, {"model": model}, timing)
     (out_dir / "report.html").write_text(html_text)

@@ -131,3 +131,22 @@ def best_cumulant(aggregates, layer: int):
         return None
     widest = max(a.width for a in rows)
     return max((a for a in rows if a.width == widest), key=lambda a: a.advantage)
+
+
+def odesteer_toxicity_claim(diff_value: float | None, diff_low: float | None, diff_high: float | None,
+                            baseline: str | None, n: int | None, vs_unsteered: str = "", why_not: str = "") -> Claim:
+    """ODESteer minus the best equal-cost baseline in mean toxicity on RealToxicityPrompts (paired CI over prompts);
+    lower is better. `why_not` says why nothing was measured (e.g. the quick audit skips the section)."""
+    rule = "reproduced if the paired 95% CI of ODESteer's mean toxicity minus the best equal-or-cheaper baseline's " \
+           "lies wholly below 0; not reproduced otherwise"
+    common = dict(paper=ODESTEER, claim="ODESteer lowers toxicity on RealToxicityPrompts more than the best "
+                  "activation-steering baseline", paper_figure="2.4% on RealToxicityPrompts over the state of the art "
+                  "(abstract)", rule=rule)
+    if baseline is None or diff_low is None or diff_high is None or diff_value is None:
+        return Claim(**common, measured=why_not or "no baseline cell as cheap, or no per-prompt samples",
+                     verdict="not testable here")
+    said = f"{diff_value:+.3f} {_ci(diff_low, diff_high)} mean toxicity vs {baseline} (n={n} prompts)"
+    return Claim(**common, measured=said + (f"; {vs_unsteered}" if vs_unsteered else ""),
+                 verdict=interval_verdict(diff_low, diff_high, 0.0, higher=False),
+                 note="a 135M model, RTP's challenging prompts (not the paper's sample), and an offline scorer of "
+                      "measured accuracy (see the section): a reduction here is of what that scorer detects")

@@ -73,9 +73,25 @@ def _findings(sections: list[Section]) -> str:
     return out + "</div>"
 
 
-def render(title: str, sections: list[Section], meta: dict[str, str]) -> str:
+def _timing(sections: list[Section], timing: dict | None) -> str:
+    """How long it took on this machine: one sentence, then each section's time and the total."""
+    if not timing:
+        return ""
+    from overseer.report.timing import timing_table, total_line
+
+    line = total_line(sections, timing["seconds"], timing["machine"], timing.get("quick", True))
+    return (f"<div class='findings' id='timing'><h2>How long it took</h2><p>{html.escape(line)}</p>"
+            f"{_table(timing_table(sections, timing['seconds'], timing.get('cpu_seconds')))}</div>")
+
+
+def render(title: str, sections: list[Section], meta: dict[str, str], timing: dict | None = None) -> str:
+    """`timing`: {"seconds": wall clock, "machine": timing.machine_info(), "quick": bool}, if measured."""
     nav = "".join(f'<a href="#{s.key}">{html.escape(s.title)}</a>' for s in sections)
     meta_line = " · ".join(f"{html.escape(k)}: {html.escape(v)}" for k, v in meta.items())
+    if timing:
+        from overseer.report.timing import duration
+
+        meta_line += f" · took {duration(timing['seconds'])}"
     parts = [
         "<!doctype html><html><head><meta charset='utf-8'>",
         f"<title>{html.escape(title)}</title><style>{_STYLE}</style></head><body>",
@@ -83,6 +99,7 @@ def render(title: str, sections: list[Section], meta: dict[str, str]) -> str:
         f"<div class='meta'>{meta_line} · generated {datetime.now(UTC):%Y-%m-%d %H:%M} UTC</div>",
         f"<nav>{nav}</nav>",
         _findings(sections),
+        _timing(sections, timing),
     ]
     for s in sections:
         parts.append(f"<section id='{s.key}'><h2>{html.escape(s.title)}"

@@ -59,13 +59,26 @@ def organism_sentiment_section(ctx) -> Section:
     return section
 
 
+TRUTHFULQA_FULL = 817
+
+
+def truthfulqa_layer(lm) -> int:
+    return round(lm.n_layers * 0.55)
+
+
+def truthfulqa_size(quick: bool, scale: float = 1.0) -> int:
+    """24 questions quick; --full: all 817 (as in the paper), times `scale` for benches."""
+    return 24 if quick else max(8, min(TRUTHFULQA_FULL, round(TRUTHFULQA_FULL * scale)))
+
+
 def truthfulqa_section(ctx) -> Section:
-    """ODESteer and CAA on TruthfulQA MC1/MC2 on the real model: 24 questions quick, all 817 with --full."""
+    """ODESteer and CAA on TruthfulQA MC1/MC2 on the real model: 24 questions quick, all 817 with --full
+    (honours `ctx.scale` in --full)."""
     from overseer.steering.compare import compare_methods, make_task
 
     lm = ctx.load(ctx.model)
-    n = 24 if ctx.quick else 817  # --full: all of TruthfulQA, as in the paper
-    layer = round(lm.n_layers * 0.55)
+    n = truthfulqa_size(ctx.quick, getattr(ctx, "scale", 1.0))
+    layer = truthfulqa_layer(lm)
     task = make_task("truthfulqa", n, n_fluency=4 if ctx.quick else 16)
     result = compare_methods(lm, task, ctx.out_dir / "steer-truthfulqa", STEER_METHODS, [layer], [3.0],
                              log=lambda line: None)

@@ -1,8 +1,10 @@
 """The audit's terminal output: one line per section (a spinner with the elapsed time while it runs, then
-its status and duration), with the sections' own progress bars nested beneath while they run."""
+its status and duration), with the sections' own progress bars nested beneath while they run, and at the end
+the total time and the machine it ran on."""
 
 from __future__ import annotations
 
+import time
 from contextlib import ExitStack
 
 from rich.console import Console
@@ -34,8 +36,13 @@ class SectionProgress:
                                  transient=True, disable=not console.is_terminal)
         self.task: TaskID | None = None
         self._stack = ExitStack()
+        self.sections: list[Section] = []
+        self._start = time.perf_counter()
 
     def __enter__(self) -> SectionProgress:
+        from overseer.report.timing import machine_info
+
+        self._start, self.machine = time.perf_counter(), machine_info()
         self._stack.enter_context(self.progress)
         if console_is_live(self.console):
             self._stack.enter_context(sharing(self.progress))  # the sections' own bars become rows here
@@ -43,6 +50,14 @@ class SectionProgress:
 
     def __exit__(self, *exc: object) -> None:
         self._stack.close()
+        if self.sections:
+            self.console.print(self.total_line(), highlight=False)
+
+    def total_line(self) -> str:
+        from overseer.report.timing import duration, machine_line
+
+        return (f"total: {duration(time.perf_counter() - self._start)} for {len(self.sections)} section(s) "
+                f"on {machine_line(self.machine)}")
 
     def start(self, key: str, title: str) -> None:
         self.task = self.progress.add_task(title, total=None)
@@ -52,6 +67,7 @@ class SectionProgress:
             self.progress.remove_task(self.task)
             self.progress.refresh()
             self.task = None
+        self.sections.append(section)
         colour = COLOURS.get(section.status, "white")
         self.console.print(f"[{colour}]{section.status:>7}[/] {section.title} ({section.seconds:.0f} s)",
                            highlight=False)

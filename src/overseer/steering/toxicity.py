@@ -16,7 +16,6 @@ under the unsteered model, and Dist-1/2/3 over all continuations.
 from __future__ import annotations
 
 import json
-import math
 import random
 import re
 from collections import Counter
@@ -31,7 +30,7 @@ from overseer.errors import InvalidInputError, MissingDependencyError
 from overseer.models import capture, generate, intervene
 from overseer.models.loading import LoadedModel
 from overseer.registry import Registry
-from overseer.stats import Estimate
+from overseer.stats import Estimate, jackknife_ci
 from overseer.steering.metrics import (
     distinct_n,
     log_or_none,
@@ -189,22 +188,17 @@ def classifier_accuracy(n_each: int = 300, scorer: str | None = None) -> dict[st
 
 
 def jackknife_distinct(per_text: list[list[tuple[str, ...]]], z: float = 1.959964) -> Estimate:
-    """Distinct-n over all texts with a jackknife (leave one text out) normal 95 % interval."""
+    """Distinct-n over all texts with a jackknife (leave one text out) normal 95 % interval (`stats.jackknife_ci`)."""
     counts = Counter(g for grams in per_text for g in grams)
     total, distinct = sum(counts.values()), len(counts)
     value = distinct / total if total else 0.0
-    n = len(per_text)
     leave_out = []
     for grams in per_text:
         own = Counter(grams)
         rest = total - len(grams)
         lost = sum(1 for g, c in own.items() if counts[g] == c)  # n-grams only this text had
         leave_out.append((distinct - lost) / rest if rest else 0.0)
-    if n < 2:
-        return Estimate(value, value, value, n)
-    mean = sum(leave_out) / n
-    se = math.sqrt((n - 1) / n * sum((v - mean) ** 2 for v in leave_out))
-    return Estimate(value, max(0.0, value - z * se), min(1.0, value + z * se), n)
+    return jackknife_ci(value, leave_out, z, bounds=(0.0, 1.0))
 
 
 class ToxicityTask:
