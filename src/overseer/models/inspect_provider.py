@@ -64,7 +64,13 @@ from inspect_ai.tool import ToolCall, ToolChoice, ToolFunction, ToolInfo
 
 from overseer.errors import ConfigurationError, InvalidInputError
 from overseer.models.chat.base import MAX_STOP_SEQUENCES, ChatModel, ChatRequest, ChatResponse, TokenLogprob, Usage
-from overseer.models.tool_format import NativeToolFormat, complete_rendered, native_tool_format, uses_tools
+from overseer.models.tool_format import (
+    NativeToolFormat,
+    call_from_payload,
+    complete_rendered,
+    native_tool_format,
+    uses_tools,
+)
 
 logger = logging.getLogger(__name__)
 
@@ -184,19 +190,9 @@ def _parse_block(block: str, names: set[str]) -> ToolCall:
     except json.JSONDecodeError as exc:
         return ToolCall(call_id, _guess_name(block), {}, parse_error=f"tool call is not valid JSON ({exc.msg}); "
                         'write {"tool": NAME, "arguments": {...}} in a ```tool block.')
-    if not isinstance(payload, dict):
-        return ToolCall(call_id, "unknown", {}, parse_error="tool call must be a JSON object "
-                        '{"tool": NAME, "arguments": {...}}.')
-    name = payload.get("tool", payload.get("name"))
-    arguments = payload.get("arguments", payload.get("parameters", {}))
-    if not isinstance(name, str) or not name:
-        return ToolCall(call_id, "unknown", {}, parse_error='tool call names no tool: add "tool": NAME.')
-    if not isinstance(arguments, dict):
-        return ToolCall(call_id, name, {}, parse_error=f"arguments of {name} must be a JSON object.")
-    if name not in names:
-        return ToolCall(call_id, name, arguments,
-                        parse_error=f"no tool named {name!r}; available: {', '.join(sorted(names)) or 'none'}.")
-    return ToolCall(call_id, name, arguments)
+    if isinstance(payload, dict):
+        payload = {"id": call_id, **payload, "name": payload.get("tool", payload.get("name"))}
+    return call_from_payload(payload, names, 'write {"tool": NAME, "arguments": {...}} in a ```tool block')
 
 
 def _guess_name(block: str) -> str:
