@@ -70,6 +70,11 @@ def _cache_kwargs(model: nn.Module, result: Any) -> dict[str, Any]:
     return {"cache": past} if "cache" in inspect.signature(model.forward).parameters else {"past_key_values": past}
 
 
+def ar_text(explanation: str) -> str:
+    """The AR's input: an explanation inside `AR_TEMPLATE` (an empty one leaves no stray space)."""
+    return AR_TEMPLATE.format(explanation=(" " + explanation.strip()) if explanation.strip() else "")
+
+
 def _check_explanations(explanations: Sequence[str]) -> list[str]:
     if isinstance(explanations, str):
         raise InvalidInputError("explanations must be a list of strings, not one string: wrap it as [text].")
@@ -250,7 +255,7 @@ class NLA(Fitted):
 
     def _ar_batch(self, explanations: list[str]) -> torch.Tensor:
         lm = self.base()
-        texts = [AR_TEMPLATE.format(explanation=(" " + e.strip()) if e.strip() else "") for e in explanations]
+        texts = [ar_text(e) for e in explanations]
         enc = lm.encode(texts)
         mask = enc["attention_mask"]
         kwargs = {"input_ids": enc["input_ids"], "attention_mask": mask, "use_cache": False}

@@ -27,7 +27,7 @@ from overseer.fitted import Fitted, _decode_value, _read_json, check_is_fitted
 from overseer.models.architectures import resolve_path
 from overseer.models.loading import LoadedModel
 from overseer.models.progress import progress_bar
-from overseer.nla.core import AR_TEMPLATE, NLA_CLASSES, _check_explanations, check_activations, default_layer, fve
+from overseer.nla.core import NLA_CLASSES, _check_explanations, ar_text, check_activations, default_layer, fve
 
 
 class _Stop(Exception):
@@ -40,10 +40,6 @@ def _frozen(lm: LoadedModel) -> LoadedModel:
     for p in lm.model.parameters():
         p.requires_grad_(False)
     return lm
-
-
-def ar_text(explanation: str) -> str:
-    return AR_TEMPLATE.format(explanation=(" " + explanation.strip()) if explanation.strip() else "")
 
 
 @NLA_CLASSES.register("ar")
